@@ -1,0 +1,13 @@
+/*
+ * ferry.h - the one public header of ferry.
+ *
+ * Include this and nothing else; anything not declared by the headers it
+ * pulls in is private and may change without notice.
+ */
+#ifndef FERRY_H
+#define FERRY_H
+
+#include "ferry/error.h"
+#include "ferry/cbor.h"
+
+#endif /* FERRY_H */
