@@ -83,7 +83,8 @@ static int fy_walk(ferry_cbor_reader *r, const uint8_t *data, size_t size,
         }
         FY_REQUIRE(it.type <= FERRY_CBOR_FLOAT);
         FY_REQUIRE(it.depth == nest);
-        FY_REQUIRE(it.depth < lim->max_depth);
+        /* max_depth bounds open containers, so leaves may sit one deeper. */
+        FY_REQUIRE(it.depth <= lim->max_depth);
         FY_REQUIRE(it.offset < size);
         switch (it.type) {
         case FERRY_CBOR_BYTES:
@@ -111,7 +112,7 @@ static int fy_walk(ferry_cbor_reader *r, const uint8_t *data, size_t size,
         default: break;
         }
         if (fy_is_container(&it)) {
-            FY_REQUIRE(nest < FERRY_CBOR_MAX_DEPTH);
+            FY_REQUIRE(nest < lim->max_depth);
             open[nest++] = (uint8_t)it.type;
         }
     }

@@ -1,0 +1,386 @@
+#!/usr/bin/env node
+// test/bench/run.mjs - what `npm run bench` runs.
+//
+//   node test/bench/run.mjs [--quick] [--json FILE] [--only PREFIX] [--no-build]
+//
+// Every row compares ferry with a baseline measured in the same run and
+// reports ratio = ferry time / baseline time (so below 1 is better) unless the
+// row says otherwise; `met` tells whether the ratio reaches the row's goal.
+// See docs/performance.md for what each row measures and why.
+//
+// Rows come from providers. A provider lists the rows it can produce and
+// runs only the ones asked for, so `--only PREFIX` skips the work of every
+// other row. To add rows, add a provider to PROVIDERS (or a row to an
+// existing one): nothing else needs to change.
+//
+// Progress goes to stderr; the table (and nothing else) to stdout.
+
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// How to make missing build artifacts; printed when one is not there.
+const HOW_TO_BUILD = 'run `./configure` (it sets up and builds build/native and build/wasm; ' +
+  '`npm test` builds them too)';
+
+// ------------------------------------------------------------------ helpers
+
+function log(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+class BenchError extends Error {}
+
+function usage(code) {
+  const text = `usage: node test/bench/run.mjs [--quick] [--json FILE] [--only PREFIX] [--no-build]
+
+  --quick        fewer, shorter batches (well under a minute in all)
+  --json FILE    also write {"env": {...}, "rows": [...]} to FILE
+  --only PREFIX  run only the rows whose id starts with PREFIX
+  --no-build     do not run ninja on the bench targets before running them
+  --list         print the row ids and exit
+`;
+  (code ? process.stderr : process.stdout).write(text);
+  process.exit(code);
+}
+
+function parseArgs(argv) {
+  const opts = { quick: false, json: null, only: '', build: true, list: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (a.includes('=')) return a.slice(a.indexOf('=') + 1);
+      if (i + 1 >= argv.length) usage(2);
+      return argv[++i];
+    };
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--json' || a.startsWith('--json=')) opts.json = value();
+    else if (a === '--only' || a.startsWith('--only=')) opts.only = value();
+    else if (a === '--no-build') opts.build = false;
+    else if (a === '--list') opts.list = true;
+    else if (a === '--help' || a === '-h') usage(0);
+    else usage(2);
+  }
+  return opts;
+}
+
+function exists(rel) {
+  return fs.existsSync(path.join(ROOT, rel));
+}
+
+// Runs a command, passing its stderr through and returning its stdout lines
+// that are JSON objects (the bench programs' protocol: one object a line).
+function runJsonLines(cmd, args, { timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new BenchError(`${path.basename(args.at(-1) ?? cmd)} did not finish within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => { out += d; });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const records = [];
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          records.push(JSON.parse(line));
+        } catch {
+          return reject(new BenchError(`unparsable output line from ${cmd}: ${line}`));
+        }
+      }
+      const err = records.find((r) => r.id === 'bench.error');
+      if (err) return reject(new BenchError(`${[cmd, ...args].join(' ')}: ${err.error}`));
+      if (code !== 0) {
+        return reject(new BenchError(`${[cmd, ...args].join(' ')} exited with ${signal ?? code}`));
+      }
+      resolve(records);
+    });
+  });
+}
+
+// Rebuilds one ninja target if its build directory exists, so that a bench
+// never times a stale binary. Missing directories are reported by the caller.
+function ninjaBuild(buildDir, target) {
+  if (!exists(path.join(buildDir, 'build.ninja'))) return;
+  log(`building ${buildDir}/${target}`);
+  try {
+    execFileSync('ninja', ['-C', path.join(ROOT, buildDir), target], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      // emscripten 3.1.6's optimizer needs Debian's acorn (design.md).
+      env: { ...process.env, NODE_PATH: process.env.NODE_PATH || '/usr/share/nodejs' },
+    });
+  } catch (e) {
+    throw new BenchError(`ninja -C ${buildDir} ${target} failed (${e.message.split('\n')[0]})`);
+  }
+}
+
+function fmt(x) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '-';
+  if (typeof x !== 'number') return String(x);
+  const a = Math.abs(x);
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  if (a >= 1) return x.toFixed(2);
+  return x.toPrecision(3);
+}
+
+// A goal is a comparison of the ratio with a bound: { op: '<=', value: 1 }.
+function meets(ratio, goal) {
+  if (!Number.isFinite(ratio)) return false;
+  return goal.op === '<=' ? ratio <= goal.value : ratio >= goal.value;
+}
+
+function goalText(goal) {
+  return `${goal.op} ${goal.value.toFixed(goal.value % 1 ? 2 : 1)}`;
+}
+
+// Makes a result row in the shape of design.md's performance contract.
+function makeRow(def, ferry, baseline, note) {
+  const ratio = def.ratio ? def.ratio(ferry, baseline) : ferry / baseline;
+  return {
+    id: def.id,
+    ferry,
+    baseline,
+    unit: def.unit,
+    ratio,
+    goal: goalText(def.goal),
+    met: meets(ratio, def.goal),
+    ...(note ? { note } : {}),
+  };
+}
+
+// ------------------------------------------------------------------ cbor
+
+// The C codec benchmark (test/bench/bench_cbor.c). The native binary is
+// looked up in an optimized, unsanitized bench build first: the default
+// native build runs under ASan/UBSan, which says nothing about speed.
+const CBOR_NATIVE = [
+  { dir: 'build/bench', target: 'bench_cbor' },
+  { dir: 'build/native', target: 'bench_cbor' },
+];
+const CBOR_WASM = { dir: 'build/wasm', target: 'bench_cbor.js' };
+
+// Each row names the measurements (bench_cbor ids) it compares. All values
+// are the median ns per data item over the whole mixed item set.
+const CBOR_ROWS = [
+  {
+    id: 'cbor.encode_vs_libcbor.native',
+    unit: 'ns/item',
+    goal: { op: '<=', value: 1.0 },
+    ferry: ['native', 'cbor.encode.ferry'],
+    baseline: ['native', 'cbor.encode.libcbor'],
+    note: 'libcbor: cbor_build_* tree + cbor_serialize + cbor_decref',
+  },
+  {
+    id: 'cbor.decode_vs_libcbor.native',
+    unit: 'ns/item',
+    goal: { op: '<=', value: 1.0 },
+    ferry: ['native', 'cbor.decode.ferry'],
+    baseline: ['native', 'cbor.decode.libcbor'],
+    note: 'libcbor: cbor_load (allocates a tree) + walk + cbor_decref',
+  },
+  {
+    id: 'cbor.encode.wasm_vs_native',
+    unit: 'ns/item',
+    goal: { op: '<=', value: 2.0 },
+    ferry: ['wasm', 'cbor.encode.ferry'],
+    baseline: ['native', 'cbor.encode.ferry'],
+    note: 'ferry in wasm (node) vs ferry native',
+  },
+  {
+    id: 'cbor.decode.wasm_vs_native',
+    unit: 'ns/item',
+    goal: { op: '<=', value: 2.0 },
+    ferry: ['wasm', 'cbor.decode.ferry'],
+    baseline: ['native', 'cbor.decode.ferry'],
+    note: 'ferry in wasm (node) vs ferry native',
+  },
+  // The two strictest baselines libcbor has: no tree at all. Its streaming
+  // encoder is handed the float width and a fixed buffer; its streaming
+  // decoder checks neither nesting, nor UTF-8, nor trailing bytes.
+  {
+    id: 'cbor.encode_vs_libcbor_stream.native',
+    unit: 'ns/item',
+    goal: { op: '<=', value: 1.25 },
+    ferry: ['native', 'cbor.encode.ferry'],
+    baseline: ['native', 'cbor.encode.libcbor_stream'],
+    note: 'libcbor: cbor_encode_* heads into a fixed buffer',
+  },
+  {
+    id: 'cbor.decode_vs_libcbor_stream.native',
+    unit: 'ns/item',
+    goal: { op: '<=', value: 2.0 },
+    ferry: ['native', 'cbor.decode.ferry'],
+    baseline: ['native', 'cbor.decode.libcbor_stream'],
+    note: 'libcbor: cbor_stream_decode callbacks, no validation',
+  },
+];
+
+function findNativeCbor() {
+  for (const c of CBOR_NATIVE) {
+    if (exists(path.join(c.dir, 'build.ninja')) || exists(path.join(c.dir, c.target))) return c;
+  }
+  return null;
+}
+
+const cborProvider = {
+  name: 'cbor',
+  rows: CBOR_ROWS.map((r) => r.id),
+  async run(wanted, ctx) {
+    const defs = CBOR_ROWS.filter((r) => wanted.includes(r.id));
+    // Which measurements of which platform the wanted rows need.
+    const need = { native: new Set(), wasm: new Set() };
+    for (const d of defs) for (const [plat, id] of [d.ferry, d.baseline]) need[plat].add(id);
+
+    const targets = {};
+    if (need.native.size) {
+      const c = findNativeCbor();
+      if (!c) {
+        throw new BenchError(`no native bench build (looked for ${CBOR_NATIVE.map((x) => x.dir).join(', ')}): ${HOW_TO_BUILD}`);
+      }
+      targets.native = { ...c, cmd: path.join(ROOT, c.dir, c.target), pre: [] };
+    }
+    if (need.wasm.size) {
+      const c = CBOR_WASM;
+      targets.wasm = {
+        ...c,
+        cmd: process.execPath,
+        // emscripten 3.1.6's loader breaks on Node's global fetch (design.md).
+        pre: ['--no-experimental-fetch', path.join(ROOT, c.dir, c.target)],
+      };
+    }
+
+    const results = {};
+    for (const [plat, t] of Object.entries(targets)) {
+      if (ctx.opts.build) ninjaBuild(t.dir, t.target);
+      if (!exists(path.join(t.dir, t.target))) {
+        throw new BenchError(`missing ${t.dir}/${t.target}: ${HOW_TO_BUILD}`);
+      }
+      const args = [...t.pre, ...(ctx.opts.quick ? ['--quick'] : [])];
+      for (const id of need[plat]) args.push('--only', id);
+      log(`cbor: running ${plat} ${t.dir}/${t.target} (${[...need[plat]].join(', ')})`);
+      const records = await runJsonLines(t.cmd, args, { timeoutMs: ctx.opts.quick ? 60_000 : 600_000 });
+      const env = records.find((r) => r.id === 'bench.env') ?? {};
+      ctx.env.builds[`cbor.${plat}`] = {
+        path: `${t.dir}/${t.target}`,
+        compiler: env.compiler,
+        optimized: env.optimized,
+        asan: env.asan,
+        items: env.items,
+        bytes: env.bytes,
+      };
+      if (env.asan || env.optimized === false) {
+        log(`WARNING: ${t.dir}/${t.target} is ${env.asan ? 'sanitized' : 'unoptimized'}; ` +
+            'its numbers say little about speed (use an optimized build without sanitizers, see docs/performance.md)');
+      }
+      results[plat] = {};
+      for (const r of records) {
+        if (r.id === 'bench.env') continue;
+        results[plat][r.id] = r;
+        log(`cbor: ${plat} ${r.id}: ${fmt(r.ns_per_item)} ns/item, ${fmt(r.mbps)} MB/s`);
+      }
+    }
+
+    return defs.map((d) => {
+      const f = results[d.ferry[0]]?.[d.ferry[1]];
+      const b = results[d.baseline[0]]?.[d.baseline[1]];
+      if (!f || !b) throw new BenchError(`${d.id}: bench_cbor did not report ${!f ? d.ferry[1] : d.baseline[1]}`);
+      return makeRow(d, f.ns_per_item, b.ns_per_item, d.note);
+    });
+  },
+};
+
+// ------------------------------------------------------------------ main
+
+// Later providers (round trips, streams, struct codec, spawn; in Node and
+// in browsers) go here, each { name, rows: [ids], async run(wantedIds, ctx) }.
+const PROVIDERS = [cborProvider];
+
+function gitInfo() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString().trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+function environment(opts) {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    os: `${os.type()} ${os.release()}`,
+    cpus: cpus.length,
+    cpu_model: cpus[0]?.model?.trim() ?? null,
+    // A shared machine's load says how much to trust the numbers.
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    date: new Date().toISOString(),
+    ...gitInfo(),
+    quick: opts.quick,
+    only: opts.only || null,
+    builds: {},
+  };
+}
+
+function printTable(rows) {
+  const head = ['id', 'ferry', 'baseline', 'unit', 'ratio', 'goal', 'met'];
+  const body = rows.map((r) => [r.id, fmt(r.ferry), fmt(r.baseline), r.unit, fmt(r.ratio), r.goal,
+    r.met ? 'yes' : 'NO']);
+  const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const right = [false, true, true, false, true, false, false];
+  const line = (cells) => cells.map((c, i) => (right[i] ? c.padStart(width[i]) : c.padEnd(width[i])))
+    .join(' | ').trimEnd();
+  process.stdout.write(`${line(head)}\n${width.map((w) => '-'.repeat(w)).join('-|-')}\n`);
+  for (const b of body) process.stdout.write(`${line(b)}\n`);
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const all = PROVIDERS.flatMap((p) => p.rows);
+  if (opts.list) {
+    process.stdout.write(`${all.join('\n')}\n`);
+    return 0;
+  }
+  const selected = all.filter((id) => id.startsWith(opts.only));
+  if (selected.length === 0) {
+    log(`no row id starts with '${opts.only}'; rows are:\n  ${all.join('\n  ')}`);
+    return 1;
+  }
+
+  const started = Date.now();
+  const ctx = { opts, env: environment(opts) };
+  const rows = [];
+  for (const p of PROVIDERS) {
+    const wanted = p.rows.filter((id) => selected.includes(id));
+    if (wanted.length === 0) continue;
+    log(`${p.name}: ${wanted.length} row(s)${opts.quick ? ' (quick)' : ''}`);
+    rows.push(...await p.run(wanted, ctx));
+  }
+  ctx.env.seconds = Math.round((Date.now() - started) / 100) / 10;
+
+  printTable(rows);
+  if (opts.json) {
+    fs.writeFileSync(path.resolve(opts.json), `${JSON.stringify({ env: ctx.env, rows }, null, 2)}\n`);
+    log(`wrote ${opts.json}`);
+  }
+  log(`done in ${ctx.env.seconds} s; ${rows.filter((r) => r.met).length} of ${rows.length} rows meet their goal`);
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  log(e instanceof BenchError ? e.message : (e.stack ?? String(e)));
+  process.exit(1);
+});
