@@ -8,8 +8,12 @@
 #include "ferry/cbor.h"
 
 /* ferry_cbor_reader.state values (negative values are error codes). */
-enum { FY_READ_START = 0, FY_READ_INSIDE = 1, FY_READ_DONE_ITEM = 2,
-       FY_READ_END = 3 };
+enum {
+    FY_READ_START = 0,
+    FY_READ_INSIDE = 1,
+    FY_READ_DONE_ITEM = 2,
+    FY_READ_END = 3
+};
 
 /* Major type (0..7) that produces events of the given type. */
 static inline unsigned fy_cbor_type_major(unsigned type) {

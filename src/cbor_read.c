@@ -21,8 +21,14 @@ const ferry_cbor_limits ferry_cbor_default_limits = {
 };
 
 static const char *const fy_major_names[8] = {
-    "unsigned integer", "negative integer", "byte string", "text string",
-    "array",            "map",              "tag",         "simple value or float",
+    "unsigned integer",
+    "negative integer",
+    "byte string",
+    "text string",
+    "array",
+    "map",
+    "tag",
+    "simple value or float",
 };
 
 const char *fy_cbor_major_name(unsigned major) {
@@ -134,8 +140,8 @@ double fy_cbor_single_to_double(uint32_t s) {
     /* NaN payloads are rebuilt bit by bit because a float->double cast may
      * quieten a signalling NaN, and recode must keep the exact bits. */
     if ((s & 0x7f800000u) == 0x7f800000u && (s & 0x7fffff)) {
-        uint64_t d = (uint64_t)(s & 0x80000000u) << 32 |
-                     0x7ff0000000000000ull | (uint64_t)(s & 0x7fffff) << 29;
+        uint64_t d = (uint64_t)(s & 0x80000000u) << 32 | 0x7ff0000000000000ull |
+                     (uint64_t)(s & 0x7fffff) << 29;
         double v;
         memcpy(&v, &d, 8);
         return v;
@@ -161,8 +167,7 @@ static void fy_complete(ferry_cbor_reader *r) {
 static int fy_push(ferry_cbor_reader *r, ferry_cbor_type type, bool indef,
                    uint64_t left, size_t head) {
     if (r->depth >= r->lim.max_depth)
-        return fy_fail(r, FERRY_ELIMIT, head,
-                       "nesting deeper than %u levels",
+        return fy_fail(r, FERRY_ELIMIT, head, "nesting deeper than %u levels",
                        (unsigned)r->lim.max_depth);
     fy_cbor_frame *f = &r->stack[r->depth++];
     f->type = (uint8_t)type;
@@ -386,11 +391,11 @@ int ferry_cbor_read(ferry_cbor_reader *r, ferry_cbor_item *it) {
 }
 
 int ferry_cbor_skip(ferry_cbor_reader *r, const ferry_cbor_item *it) {
-    bool opens = it->type == FERRY_CBOR_ARRAY || it->type == FERRY_CBOR_MAP ||
-                 it->type == FERRY_CBOR_TAG ||
-                 ((it->type == FERRY_CBOR_BYTES ||
-                   it->type == FERRY_CBOR_TEXT) &&
-                  it->indefinite);
+    bool opens =
+        it->type == FERRY_CBOR_ARRAY || it->type == FERRY_CBOR_MAP ||
+        it->type == FERRY_CBOR_TAG ||
+        ((it->type == FERRY_CBOR_BYTES || it->type == FERRY_CBOR_TEXT) &&
+         it->indefinite);
     if (!opens)
         return FERRY_OK;
     ferry_cbor_item ev;

@@ -237,7 +237,8 @@ int ferry_cbor_diag(const void *buf, size_t len, const ferry_cbor_limits *lim,
             if (p->type == FERRY_CBOR_MAP && (p->n & 1))
                 fy_puts(out, ": ");
             else if ((p->type == FERRY_CBOR_BYTES ||
-                      p->type == FERRY_CBOR_TEXT) && p->n == 0)
+                      p->type == FERRY_CBOR_TEXT) &&
+                     p->n == 0)
                 fy_puts(out, "(_ ");
             else if (p->n && p->type != FERRY_CBOR_TAG)
                 fy_puts(out, ", ");
@@ -269,12 +270,8 @@ int ferry_cbor_diag(const void *buf, size_t len, const ferry_cbor_limits *lim,
                 fy_diag_text(out, it.data, (size_t)it.u);
             opens = false;
             break;
-        case FERRY_CBOR_ARRAY:
-            fy_puts(out, it.indefinite ? "[_ " : "[");
-            break;
-        case FERRY_CBOR_MAP:
-            fy_puts(out, it.indefinite ? "{_ " : "{");
-            break;
+        case FERRY_CBOR_ARRAY: fy_puts(out, it.indefinite ? "[_ " : "["); break;
+        case FERRY_CBOR_MAP: fy_puts(out, it.indefinite ? "{_ " : "{"); break;
         case FERRY_CBOR_TAG:
             snprintf(num, sizeof num, "%" PRIu64 "(", it.u);
             fy_puts(out, num);
@@ -296,8 +293,7 @@ int ferry_cbor_diag(const void *buf, size_t len, const ferry_cbor_limits *lim,
             fy_puts(out, num);
             opens = false;
             break;
-        case FERRY_CBOR_END:
-            break;
+        case FERRY_CBOR_END: break;
         }
         if (opens) {
             st[it.depth].type = (uint8_t)it.type;
@@ -359,9 +355,9 @@ int ferry_cbor_recode(const void *buf, size_t len, const ferry_cbor_limits *lim,
                 parent->n++;
             continue;
         }
-        bool in_indef_string =
-            parent && parent->indef &&
-            (parent->type == FERRY_CBOR_BYTES || parent->type == FERRY_CBOR_TEXT);
+        bool in_indef_string = parent && parent->indef &&
+                               (parent->type == FERRY_CBOR_BYTES ||
+                                parent->type == FERRY_CBOR_TEXT);
         if (in_indef_string) {
             /* Chunks are concatenated; the head comes at the break. */
             ferry_cbor_buf_append(out, it.data, (size_t)it.u);

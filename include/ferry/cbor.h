@@ -31,9 +31,9 @@ extern "C" {
 /* ---------------------------------------------------------------- errors */
 
 typedef struct ferry_cbor_error {
-    int code;          /* FERRY_OK or a negative FERRY_E* code */
-    size_t offset;     /* byte offset in the input where the error was found */
-    char reason[120];  /* NUL-terminated explanation, e.g. "reserved ..." */
+    int code;         /* FERRY_OK or a negative FERRY_E* code */
+    size_t offset;    /* byte offset in the input where the error was found */
+    char reason[120]; /* NUL-terminated explanation, e.g. "reserved ..." */
 } ferry_cbor_error;
 
 /* ---------------------------------------------------------------- limits */
@@ -178,7 +178,8 @@ int ferry_cbor_skip(ferry_cbor_reader *r, const ferry_cbor_item *it);
 /* The last error of r (code FERRY_OK when none). */
 const ferry_cbor_error *ferry_cbor_reader_error(const ferry_cbor_reader *r);
 
-/* ---------------------------------------------------------------- whole items */
+/* ---------------------------------------------------------------- whole items
+ */
 
 /* Checks that buf holds exactly one valid item. err may be NULL. */
 int ferry_cbor_check(const void *buf, size_t len, const ferry_cbor_limits *lim,

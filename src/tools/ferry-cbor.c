@@ -53,8 +53,9 @@ static int unhex_inplace(ferry_cbor_buf *b) {
             continue;
         int v = hexval(c);
         if (v < 0) {
-            fprintf(stderr, "ferry-cbor: invalid hex character '%c' at "
-                            "character %zu of the input\n",
+            fprintf(stderr,
+                    "ferry-cbor: invalid hex character '%c' at "
+                    "character %zu of the input\n",
                     isprint(c) ? c : '?', i);
             return -1;
         }
@@ -88,8 +89,8 @@ int main(int argc, char **argv) {
         else
             return usage(stderr);
     }
-    if (!cmd || (strcmp(cmd, "check") && strcmp(cmd, "diag") &&
-                 strcmp(cmd, "recode")))
+    if (!cmd ||
+        (strcmp(cmd, "check") && strcmp(cmd, "diag") && strcmp(cmd, "recode")))
         return usage(stderr);
 
     FILE *f = stdin;

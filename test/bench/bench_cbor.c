@@ -51,7 +51,8 @@
  * all encoders are compared byte for byte.
  *
  * Arguments: --quick (fewer, shorter batches), --only PREFIX (repeatable; run
- * only measurements whose id starts with PREFIX), --list (print ids).
+ * only measurements whose id starts with PREFIX), --id ID (repeatable; run
+ * that measurement), --list (print ids). Without --only or --id, all run.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* clock_gettime when built outside meson */
@@ -885,16 +886,21 @@ static const fy_bench fy_benches[] = {
 typedef struct fy_opts {
     bool quick;
     bool list;
-    const char *only[16];
+    const char *only[16]; /* id prefixes (--only) */
     size_t nonly;
+    const char *ids[16]; /* exact ids (--id) */
+    size_t nids;
 } fy_opts;
 
 static bool fy_selected(const fy_opts *o, const char *id)
 {
-    if (o->nonly == 0)
+    if (o->nonly == 0 && o->nids == 0)
         return true;
     for (size_t k = 0; k < o->nonly; k++)
         if (strncmp(id, o->only[k], strlen(o->only[k])) == 0)
+            return true;
+    for (size_t k = 0; k < o->nids; k++)
+        if (strcmp(id, o->ids[k]) == 0)
             return true;
     return false;
 }
@@ -1005,7 +1011,8 @@ static void fy_run_all(const fy_opts *o)
 
 static void fy_usage(void)
 {
-    fprintf(stderr, "usage: bench_cbor [--quick] [--list] [--only PREFIX]...\n");
+    fprintf(stderr, "usage: bench_cbor [--quick] [--list] [--only PREFIX]... "
+                    "[--id ID]...\n");
     exit(2);
 }
 
@@ -1021,6 +1028,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
                  o.nonly < sizeof o.only / sizeof o.only[0])
             o.only[o.nonly++] = argv[++i];
+        else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc &&
+                 o.nids < sizeof o.ids / sizeof o.ids[0])
+            o.ids[o.nids++] = argv[++i];
         else
             fy_usage();
     }

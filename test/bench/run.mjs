@@ -24,8 +24,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // How to make missing build artifacts; printed when one is not there.
-const HOW_TO_BUILD = 'run `./configure` (it sets up and builds build/native and build/wasm; ' +
-  '`npm test` builds them too)';
+const HOW_TO_BUILD = 'run `./configure`, which sets up and builds build/bench, build/native and ' +
+  'build/wasm (`npm run bench` and `npm test` run it first)';
 
 // ------------------------------------------------------------------ helpers
 
@@ -123,6 +123,12 @@ function ninjaBuild(buildDir, target) {
   }
 }
 
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 function fmt(x) {
   if (x === null || x === undefined || Number.isNaN(x)) return '-';
   if (typeof x !== 'number') return String(x);
@@ -143,8 +149,9 @@ function goalText(goal) {
   return `${goal.op} ${goal.value.toFixed(goal.value % 1 ? 2 : 1)}`;
 }
 
-// Makes a result row in the shape of design.md's performance contract.
-function makeRow(def, ferry, baseline, note) {
+// Makes a result row in the shape of design.md's performance contract;
+// `detail` (optional, free-form) says what was measured and how noisy it was.
+function makeRow(def, ferry, baseline, detail) {
   const ratio = def.ratio ? def.ratio(ferry, baseline) : ferry / baseline;
   return {
     id: def.id,
@@ -154,7 +161,7 @@ function makeRow(def, ferry, baseline, note) {
     ratio,
     goal: goalText(def.goal),
     met: meets(ratio, def.goal),
-    ...(note ? { note } : {}),
+    ...(detail ? { detail } : {}),
   };
 }
 
@@ -259,42 +266,72 @@ const cborProvider = {
       };
     }
 
-    const results = {};
+    // Full runs repeat the native and the wasm program alternately, so that a
+    // burst of load from elsewhere hits one round, not one platform; each
+    // value is then the median of the rounds' medians. Within one program the
+    // measurements' batches are already interleaved (bench_cbor.c).
+    const rounds = ctx.opts.quick ? 1 : 3;
+    const perRound = { native: {}, wasm: {} };
     for (const [plat, t] of Object.entries(targets)) {
       if (ctx.opts.build) ninjaBuild(t.dir, t.target);
       if (!exists(path.join(t.dir, t.target))) {
         throw new BenchError(`missing ${t.dir}/${t.target}: ${HOW_TO_BUILD}`);
       }
-      const args = [...t.pre, ...(ctx.opts.quick ? ['--quick'] : [])];
-      for (const id of need[plat]) args.push('--only', id);
-      log(`cbor: running ${plat} ${t.dir}/${t.target} (${[...need[plat]].join(', ')})`);
-      const records = await runJsonLines(t.cmd, args, { timeoutMs: ctx.opts.quick ? 60_000 : 600_000 });
-      const env = records.find((r) => r.id === 'bench.env') ?? {};
-      ctx.env.builds[`cbor.${plat}`] = {
-        path: `${t.dir}/${t.target}`,
-        compiler: env.compiler,
-        optimized: env.optimized,
-        asan: env.asan,
-        items: env.items,
-        bytes: env.bytes,
-      };
-      if (env.asan || env.optimized === false) {
-        log(`WARNING: ${t.dir}/${t.target} is ${env.asan ? 'sanitized' : 'unoptimized'}; ` +
-            'its numbers say little about speed (use an optimized build without sanitizers, see docs/performance.md)');
-      }
-      results[plat] = {};
-      for (const r of records) {
-        if (r.id === 'bench.env') continue;
-        results[plat][r.id] = r;
-        log(`cbor: ${plat} ${r.id}: ${fmt(r.ns_per_item)} ns/item, ${fmt(r.mbps)} MB/s`);
+    }
+    for (let round = 1; round <= rounds; round++) {
+      for (const [plat, t] of Object.entries(targets)) {
+        const args = [...t.pre, ...(ctx.opts.quick ? ['--quick'] : [])];
+        for (const id of need[plat]) args.push('--id', id);
+        log(`cbor: round ${round}/${rounds}: ${plat} ${t.dir}/${t.target}`);
+        const records = await runJsonLines(t.cmd, args, { timeoutMs: ctx.opts.quick ? 60_000 : 600_000 });
+        const env = records.find((r) => r.id === 'bench.env') ?? {};
+        if (round === 1) {
+          ctx.env.builds[`cbor.${plat}`] = {
+            path: `${t.dir}/${t.target}`,
+            compiler: env.compiler,
+            optimized: env.optimized,
+            asan: env.asan,
+            items: env.items,
+            bytes: env.bytes,
+          };
+          if (env.asan || env.optimized === false) {
+            log(`WARNING: ${t.dir}/${t.target} is ${env.asan ? 'sanitized' : 'unoptimized'}; ` +
+                'its numbers say little about speed (see docs/performance.md)');
+          }
+        }
+        for (const r of records) {
+          if (r.id === 'bench.env') continue;
+          (perRound[plat][r.id] ??= []).push(r);
+          log(`cbor:   ${r.id}: ${fmt(r.ns_per_item)} ns/item, ${fmt(r.mbps)} MB/s` +
+              ` (batches q1-q3 ${fmt(r.ns_per_item_q1)}-${fmt(r.ns_per_item_q3)})`);
+        }
       }
     }
+    // One measurement's value: the median over rounds, with the numbers that
+    // tell how far to trust it.
+    const pick = ([plat, id]) => {
+      const rs = perRound[plat][id];
+      if (!rs) return null;
+      const ns = median(rs.map((r) => r.ns_per_item));
+      return {
+        ns,
+        detail: {
+          measurement: `${plat} ${id}`,
+          mbps: median(rs.map((r) => r.mbps)),
+          rounds_ns_per_item: rs.map((r) => r.ns_per_item),
+          batch_q1_q3: rs.map((r) => [r.ns_per_item_q1, r.ns_per_item_q3]),
+          allocates: rs[0].allocates,
+        },
+      };
+    };
 
     return defs.map((d) => {
-      const f = results[d.ferry[0]]?.[d.ferry[1]];
-      const b = results[d.baseline[0]]?.[d.baseline[1]];
-      if (!f || !b) throw new BenchError(`${d.id}: bench_cbor did not report ${!f ? d.ferry[1] : d.baseline[1]}`);
-      return makeRow(d, f.ns_per_item, b.ns_per_item, d.note);
+      const f = pick(d.ferry);
+      const b = pick(d.baseline);
+      if (f === null || b === null) {
+        throw new BenchError(`${d.id}: bench_cbor did not report ${f === null ? d.ferry[1] : d.baseline[1]}`);
+      }
+      return makeRow(d, f.ns, b.ns, { note: d.note, ferry: f.detail, baseline: b.detail });
     });
   },
 };

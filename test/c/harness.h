@@ -35,17 +35,20 @@ typedef struct fy_test {
     void (*fn)(void);
 } fy_test;
 
-#define TEST(fn) {#fn, fn}
+#define TEST(fn)                                                               \
+    { #fn, fn }
 
 /* Runs every test of the list (or only those named on the command line). */
 #define TEST_MAIN(list)                                                        \
     int main(int argc, char **argv) {                                          \
         int tests_failed = 0, tests_run = 0;                                   \
-        for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {         \
+        for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {          \
             int want = argc < 2;                                               \
             for (int a = 1; a < argc; a++)                                     \
-                if (strcmp(argv[a], list[i].name) == 0) want = 1;              \
-            if (!want) continue;                                               \
+                if (strcmp(argv[a], list[i].name) == 0)                        \
+                    want = 1;                                                  \
+            if (!want)                                                         \
+                continue;                                                      \
             int before = fy_checks_failed;                                     \
             fy_test_current = list[i].name;                                    \
             list[i].fn();                                                      \

@@ -75,10 +75,11 @@ static void test_encode_ints(void) {
         ferry_cbor_buf b;
         ferry_cbor_buf_init(&b);
         CHECK(ferry_cbor_put_int(&b, cases[i].v) == FERRY_OK, "put");
-        CHECK(strcmp(enc_hex(&b), cases[i].hex) == 0, "%" PRId64 ": got %s want %s",
-              cases[i].v, enc_hex(&b), cases[i].hex);
-        CHECK(ferry_cbor_head_size((uint64_t)(cases[i].v < 0 ? ~cases[i].v
-                                                             : cases[i].v)) ==
+        CHECK(strcmp(enc_hex(&b), cases[i].hex) == 0,
+              "%" PRId64 ": got %s want %s", cases[i].v, enc_hex(&b),
+              cases[i].hex);
+        CHECK(ferry_cbor_head_size(
+                  (uint64_t)(cases[i].v < 0 ? ~cases[i].v : cases[i].v)) ==
                   b.len,
               "head size of %" PRId64, cases[i].v);
         ferry_cbor_buf_free(&b);
@@ -124,7 +125,8 @@ static void test_encode_floats(void) {
         {0xfff8000000000000ull, "f9fe00", "negative NaN"},
         {0x7ff8040000000000ull, "f97e01", "NaN payload fits half"},
         {0x7ff8000020000000ull, "fa7fc00001", "NaN payload fits single"},
-        {0x7ff8000000000001ull, "fb7ff8000000000001", "NaN payload needs double"},
+        {0x7ff8000000000001ull, "fb7ff8000000000001",
+         "NaN payload needs double"},
         {0x7ff0000000000001ull, "fb7ff0000000000001", "signalling NaN kept"},
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
@@ -164,7 +166,8 @@ static void test_encode_misc(void) {
     ferry_cbor_put_undefined(&b);
     ferry_cbor_put_simple(&b, 255);
     CHECK(b.err == FERRY_OK, "no error");
-    CHECK(strcmp(enc_hex(&b), "a2616142010261628" "5c100f5f6f7f8ff") == 0,
+    CHECK(strcmp(enc_hex(&b), "a2616142010261628"
+                              "5c100f5f6f7f8ff") == 0,
           "got %s", enc_hex(&b));
     /* Simple values 24..31 do not exist; the error sticks. */
     CHECK(ferry_cbor_put_simple(&b, 24) == FERRY_EINVAL, "simple 24");
@@ -186,12 +189,14 @@ static void test_encode_misc(void) {
 }
 
 /* Checks one input against check, diag and recode expecting an error. */
-static void expect_error(const uint8_t *in, size_t n, const ferry_cbor_limits *lim,
-                         int code, size_t offset, const char *label) {
+static void expect_error(const uint8_t *in, size_t n,
+                         const ferry_cbor_limits *lim, int code, size_t offset,
+                         const char *label) {
     ferry_cbor_error e;
     int rc = ferry_cbor_check(in, n, lim, &e);
-    CHECK(rc == code && e.code == code, "%s: check gave %s (%s at %zu), want %s",
-          label, ferry_errname(rc), e.reason, e.offset, ferry_errname(code));
+    CHECK(rc == code && e.code == code,
+          "%s: check gave %s (%s at %zu), want %s", label, ferry_errname(rc),
+          e.reason, e.offset, ferry_errname(code));
     CHECK(e.offset == offset, "%s: offset %zu, want %zu (%s)", label, e.offset,
           offset, e.reason);
     CHECK(e.reason[0] != '\0', "%s: reason is empty", label);
@@ -204,8 +209,8 @@ static void expect_error(const uint8_t *in, size_t n, const ferry_cbor_limits *l
           ferry_errname(rc), e2.offset);
     CHECK(out.len == 1, "%s: diag left %zu bytes behind", label, out.len);
     rc = ferry_cbor_recode(in, n, lim, &out, &e2);
-    CHECK(rc == code && e2.offset == offset, "%s: recode gave %s at %zu",
-          label, ferry_errname(rc), e2.offset);
+    CHECK(rc == code && e2.offset == offset, "%s: recode gave %s at %zu", label,
+          ferry_errname(rc), e2.offset);
     CHECK(out.len == 1, "%s: recode left %zu bytes behind", label, out.len);
     ferry_cbor_buf_free(&out);
 }
@@ -221,8 +226,10 @@ static void test_appendix_a(void) {
 
         ferry_cbor_buf out;
         ferry_cbor_buf_init(&out);
-        CHECK(ferry_cbor_diag(in, n, NULL, &out, &e) == FERRY_OK, "diag %s", v->hex);
-        CHECK(out.len == strlen(v->diag) && memcmp(out.data, v->diag, out.len) == 0,
+        CHECK(ferry_cbor_diag(in, n, NULL, &out, &e) == FERRY_OK, "diag %s",
+              v->hex);
+        CHECK(out.len == strlen(v->diag) &&
+                  memcmp(out.data, v->diag, out.len) == 0,
               "diag %s: got '%.*s' want '%s'", v->hex, (int)out.len,
               (const char *)out.data, v->diag);
         out.len = 0;
@@ -296,7 +303,8 @@ static void test_deep_nesting(void) {
         in[n] = 0;
         char label[64];
         snprintf(label, sizeof label, "1,000,000 x %02x", openers[k]);
-        expect_error(in, n + 1, NULL, FERRY_ELIMIT, FERRY_CBOR_MAX_DEPTH, label);
+        expect_error(in, n + 1, NULL, FERRY_ELIMIT, FERRY_CBOR_MAX_DEPTH,
+                     label);
     }
     /* Exactly the maximum depth is fine for every operation. */
     memset(in, 0x81, FERRY_CBOR_MAX_DEPTH);
@@ -310,7 +318,8 @@ static void test_deep_nesting(void) {
               out.len == 2 * FERRY_CBOR_MAX_DEPTH + 1,
           "deep diag");
     out.len = 0;
-    CHECK(ferry_cbor_recode(in, FERRY_CBOR_MAX_DEPTH + 1, NULL, &out, &e) == 0 &&
+    CHECK(ferry_cbor_recode(in, FERRY_CBOR_MAX_DEPTH + 1, NULL, &out, &e) ==
+                  0 &&
               out.len == FERRY_CBOR_MAX_DEPTH + 1 &&
               memcmp(out.data, in, out.len) == 0,
           "deep recode");
@@ -318,7 +327,8 @@ static void test_deep_nesting(void) {
     memset(in, 0x9f, FERRY_CBOR_MAX_DEPTH);
     memset(in + FERRY_CBOR_MAX_DEPTH, 0xff, FERRY_CBOR_MAX_DEPTH);
     out.len = 0;
-    CHECK(ferry_cbor_recode(in, 2 * FERRY_CBOR_MAX_DEPTH, NULL, &out, &e) == 0 &&
+    CHECK(ferry_cbor_recode(in, 2 * FERRY_CBOR_MAX_DEPTH, NULL, &out, &e) ==
+                  0 &&
               out.len == FERRY_CBOR_MAX_DEPTH && out.data[0] == 0x81 &&
               out.data[FERRY_CBOR_MAX_DEPTH - 1] == 0x80,
           "deep indefinite recode: %s", e.reason);
@@ -361,7 +371,8 @@ static void test_reader_events(void) {
     ferry_cbor_read(&r, &it); /* 1 */
     ferry_cbor_read(&r, &it); /* map */
     CHECK(ferry_cbor_skip(&r, &it) == FERRY_OK, "skip map");
-    CHECK(ferry_cbor_read(&r, &it) == 1 && it.type == FERRY_CBOR_TAG, "tag next");
+    CHECK(ferry_cbor_read(&r, &it) == 1 && it.type == FERRY_CBOR_TAG,
+          "tag next");
 
     /* Errors stick. */
     ferry_cbor_reader_init(&r, "\xff", 1, NULL);
@@ -374,7 +385,8 @@ static void test_reader_events(void) {
     lim.max_depth = 0;
     CHECK(ferry_cbor_reader_init(&r, in, n, &lim) == FERRY_EINVAL, "depth 0");
     lim.max_depth = FERRY_CBOR_MAX_DEPTH + 1;
-    CHECK(ferry_cbor_reader_init(&r, in, n, &lim) == FERRY_EINVAL, "depth 1025");
+    CHECK(ferry_cbor_reader_init(&r, in, n, &lim) == FERRY_EINVAL,
+          "depth 1025");
     CHECK(ferry_cbor_check(NULL, 3, NULL, NULL) == FERRY_EINVAL, "NULL input");
     CHECK(ferry_cbor_check(NULL, 0, NULL, NULL) == FERRY_ETRUNCATED, "empty");
 }
@@ -400,9 +412,9 @@ static void test_text_escapes(void) {
 }
 
 static const fy_test tests[] = {
-    TEST(test_error_table),   TEST(test_encode_ints),   TEST(test_encode_floats),
-    TEST(test_encode_misc),   TEST(test_appendix_a),    TEST(test_malformed),
-    TEST(test_truncations),   TEST(test_deep_nesting),  TEST(test_reader_events),
+    TEST(test_error_table),  TEST(test_encode_ints),  TEST(test_encode_floats),
+    TEST(test_encode_misc),  TEST(test_appendix_a),   TEST(test_malformed),
+    TEST(test_truncations),  TEST(test_deep_nesting), TEST(test_reader_events),
     TEST(test_text_escapes),
 };
 TEST_MAIN(tests)
