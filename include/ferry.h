@@ -9,5 +9,6 @@
 
 #include "ferry/error.h"
 #include "ferry/cbor.h"
+#include "ferry/schema.h"
 
 #endif /* FERRY_H */

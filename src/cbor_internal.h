@@ -24,6 +24,8 @@ static inline unsigned fy_cbor_type_major(unsigned type) {
 const char *fy_cbor_major_name(unsigned major);
 size_t fy_utf8_invalid_at(const uint8_t *s, size_t n);
 double fy_cbor_single_to_double(uint32_t s);
+/* Shortest decimal that reads back as exactly v, in diagnostic style. */
+void fy_format_double(double v, char *out, size_t cap);
 int fy_cbor_fail(ferry_cbor_error *e, int code, size_t offset, const char *fmt,
                  ...)
 #if defined(__GNUC__)

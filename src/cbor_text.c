@@ -65,7 +65,7 @@ static bool fy_digits_step(char *d, size_t n, int *exp, int dir, double v) {
 /* Shortest decimal that reads back as exactly v, written like Python's
  * repr (which RFC 8949 Appendix A follows): "1.5", "100000.0", "1.0e+300",
  * "5.960464477539063e-8". */
-static void fy_format_double(double v, char *out, size_t cap) {
+void fy_format_double(double v, char *out, size_t cap) {
     if (isnan(v)) {
         snprintf(out, cap, "NaN");
         return;

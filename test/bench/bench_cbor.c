@@ -31,20 +31,19 @@
  *                                    tree API, not a full encode.
  *   cbor.encode.libcbor_stream       libcbor's low-level cbor_encode_* helpers
  *                                    writing heads into a fixed buffer; no
- *                                    allocation, no buffer growth, and the float
- *                                    width is handed to it precomputed (ferry
- *                                    finds the shortest exact width itself).
- *   cbor.decode.libcbor              cbor_load (builds a tree: one allocation
- *                                    per item plus copies of every string), a
- *                                    walk of the tree touching every value,
- *                                    cbor_decref.
- *   cbor.decode.libcbor_stream       cbor_stream_decode with callbacks: no tree,
- *                                    but also no check of nesting, UTF-8 or
- *                                    trailing bytes.
+ *                                    allocation, no buffer growth, and the
+ * float width is handed to it precomputed (ferry finds the shortest exact width
+ * itself). cbor.decode.libcbor              cbor_load (builds a tree: one
+ * allocation per item plus copies of every string; checks UTF-8), a walk of the
+ * tree touching every value, cbor_decref. cbor.decode.libcbor_stream
+ * cbor_stream_decode with callbacks: no tree, but also no check of nesting,
+ * UTF-8 or trailing bytes.
  *
- * Timing: each measurement is calibrated so that one batch of whole passes
- * over the set lasts about FY_BATCH_NS, then runs several batches and reports
- * the MEDIAN time per pass (quartiles too, to show the noise). Every pass
+ * Timing: each measurement is warmed up, calibrated so that one batch of
+ * whole passes over the set lasts about 50 ms (10 ms with --quick), then run
+ * for 21 batches (9), interleaved with the batches of the other selected
+ * measurements; the MEDIAN time per pass is reported, divided by the number
+ * of data items (quartiles too, to show the noise). Every pass
  * checks its own result (output length, event count, checksum of the decoded
  * values) against what the set must give, so a broken codec fails loudly
  * instead of reporting a fast wrong answer. Before any timing, the outputs of
@@ -93,10 +92,10 @@
 
 /* ------------------------------------------------------------ utilities */
 
-static void fy_fail(const char *fmt, ...)
-{
+static void fy_fail(const char *fmt, ...) {
     /* A failure is reported on stdout as a JSON line too, so that the runner
-     * sees it even where the exit status is lost (wasm without EXIT_RUNTIME). */
+     * sees it even where the exit status is lost (wasm without EXIT_RUNTIME).
+     */
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -111,8 +110,7 @@ static void fy_fail(const char *fmt, ...)
     exit(1);
 }
 
-static uint64_t fy_now_ns(void)
-{
+static uint64_t fy_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -122,8 +120,7 @@ static uint64_t fy_now_ns(void)
  * so the numbers) are comparable between native and wasm. */
 static uint64_t fy_rng = 0x9E3779B97F4A7C15u;
 
-static uint64_t fy_rand(void)
-{
+static uint64_t fy_rand(void) {
     fy_rng ^= fy_rng >> 12;
     fy_rng ^= fy_rng << 25;
     fy_rng ^= fy_rng >> 27;
@@ -131,13 +128,11 @@ static uint64_t fy_rand(void)
 }
 
 /* Uniform in [lo, hi]. */
-static uint64_t fy_range(uint64_t lo, uint64_t hi)
-{
+static uint64_t fy_range(uint64_t lo, uint64_t hi) {
     return lo + fy_rand() % (hi - lo + 1);
 }
 
-static bool fy_chance(unsigned percent)
-{
+static bool fy_chance(unsigned percent) {
     return fy_rand() % 100 < percent;
 }
 
@@ -145,32 +140,28 @@ static bool fy_chance(unsigned percent)
  * major type (8 for floats, to tell them from simple values) and its value;
  * for strings the length and the first and last byte, which proves the
  * payload pointer is right without making the checksum the bottleneck. */
-static inline uint64_t fy_mix(uint64_t h, unsigned kind, uint64_t x)
-{
+static inline uint64_t fy_mix(uint64_t h, unsigned kind, uint64_t x) {
     h ^= x + (uint64_t)(kind + 1) * 0x9E3779B97F4A7C15u;
     h *= 0xFF51AFD7ED558CCDu;
     return h ^ (h >> 32);
 }
 
-static inline uint64_t fy_mix_str(uint64_t h, unsigned kind,
-                                  const uint8_t *p, size_t n)
-{
+static inline uint64_t fy_mix_str(uint64_t h, unsigned kind, const uint8_t *p,
+                                  size_t n) {
     uint64_t x = n;
     if (n)
         x ^= (uint64_t)p[0] << 32 ^ (uint64_t)p[n - 1] << 40;
     return fy_mix(h, kind, x);
 }
 
-static inline uint64_t fy_bits(double d)
-{
+static inline uint64_t fy_bits(double d) {
     uint64_t u;
     memcpy(&u, &d, sizeof u);
     return u;
 }
 
 /* True when d is exactly representable as an IEEE binary16. */
-static bool fy_half_exact(double d)
-{
+static bool fy_half_exact(double d) {
     double a = fabs(d);
     if (a == 0.0 || isinf(a))
         return true;
@@ -185,8 +176,7 @@ static bool fy_half_exact(double d)
 }
 
 /* The shortest exact width (2, 4, 8) of d, as preferred serialization wants. */
-static uint8_t fy_float_width(double d)
-{
+static uint8_t fy_float_width(double d) {
     if (fy_half_exact(d))
         return 2;
     if (isnan(d) || (double)(float)d == d)
@@ -222,8 +212,8 @@ typedef struct fy_node {
 } fy_node;
 
 typedef struct fy_set {
-    fy_node *nodes;  /* all messages, preorder, back to back */
-    size_t count;    /* nodes = data items */
+    fy_node *nodes; /* all messages, preorder, back to back */
+    size_t count;   /* nodes = data items */
     size_t cap;
     size_t containers; /* arrays, maps and tags: each closes with an END */
     size_t *msg_first; /* first node of each message */
@@ -233,7 +223,8 @@ typedef struct fy_set {
     size_t arena_len;
     size_t arena_cap;
     uint64_t checksum; /* what decoding every message must give */
-    /* Filled from the first ferry encode: message m is out[off[m]..off[m+1]). */
+    /* Filled from the first ferry encode: message m is out[off[m]..off[m+1]).
+     */
     size_t *off;
     size_t bytes;
 } fy_set;
@@ -242,8 +233,7 @@ static fy_set fy_s;
 
 /* Appends a node and returns it; valid until the next fy_emit (which may
  * move the array), so callers fill it in at once. */
-static fy_node *fy_emit(enum fy_kind k, uint32_t n)
-{
+static fy_node *fy_emit(enum fy_kind k, uint32_t n) {
     if (fy_s.count == fy_s.cap) {
         fy_s.cap = fy_s.cap ? fy_s.cap * 2 : 4096;
         fy_s.nodes = realloc(fy_s.nodes, fy_s.cap * sizeof *fy_s.nodes);
@@ -259,8 +249,7 @@ static fy_node *fy_emit(enum fy_kind k, uint32_t n)
     return nd;
 }
 
-static uint8_t *fy_alloc(size_t n)
-{
+static uint8_t *fy_alloc(size_t n) {
     /* The arena is sized once up front so payload pointers stay valid. */
     if (fy_s.arena_len + n > fy_s.arena_cap)
         fy_fail("payload arena too small");
@@ -269,40 +258,54 @@ static uint8_t *fy_alloc(size_t n)
     return p;
 }
 
-static void fy_uint(uint64_t v) { fy_emit(FY_K_UINT, 0)->v.u = v; }
-static void fy_int(int64_t v) { fy_emit(FY_K_INT, 0)->v.i = v; }
-static void fy_bool(bool v) { fy_emit(FY_K_BOOL, 0)->v.u = v; }
-static void fy_null(void) { fy_emit(FY_K_NULL, 0); }
-static void fy_array(uint32_t n) { fy_emit(FY_K_ARRAY, n); }
-static void fy_map(uint32_t n) { fy_emit(FY_K_MAP, n); }
-static void fy_tag(uint64_t t) { fy_emit(FY_K_TAG, 0)->v.u = t; }
+static void fy_uint(uint64_t v) {
+    fy_emit(FY_K_UINT, 0)->v.u = v;
+}
+static void fy_int(int64_t v) {
+    fy_emit(FY_K_INT, 0)->v.i = v;
+}
+static void fy_bool(bool v) {
+    fy_emit(FY_K_BOOL, 0)->v.u = v;
+}
+static void fy_null(void) {
+    fy_emit(FY_K_NULL, 0);
+}
+static void fy_array(uint32_t n) {
+    fy_emit(FY_K_ARRAY, n);
+}
+static void fy_map(uint32_t n) {
+    fy_emit(FY_K_MAP, n);
+}
+static void fy_tag(uint64_t t) {
+    fy_emit(FY_K_TAG, 0)->v.u = t;
+}
 
-static void fy_float(double d)
-{
+static void fy_float(double d) {
     fy_node *nd = fy_emit(FY_K_FLOAT, 0);
     nd->v.f = d;
     nd->fwidth = fy_float_width(d);
 }
 
-static void fy_textn(const char *s, size_t n)
-{
+static void fy_textn(const char *s, size_t n) {
     fy_emit(FY_K_TEXT, (uint32_t)n)->v.p = (const uint8_t *)s;
 }
 
 /* Keys point at string literals, like field names in real encoders. */
-static void fy_key(const char *s) { fy_textn(s, strlen(s)); }
+static void fy_key(const char *s) {
+    fy_textn(s, strlen(s));
+}
 
 static const char *const fy_words[] = {
-    "ferry", "actor", "message", "worker", "chunk", "cache", "reply",
-    "ok", "status", "the", "a", "of", "to", "queue", "timeout", "blob",
-    "naïve", "Grüße", "café", "日本語", "κόσμε", "Ωmega", "🚀", "data",
-    "request", "stream", "offset", "length", "partition", "replica",
+    "ferry",   "actor",  "message", "worker", "chunk",     "cache",
+    "reply",   "ok",     "status",  "the",    "a",         "of",
+    "to",      "queue",  "timeout", "blob",   "naïve",     "Grüße",
+    "café",    "日本語", "κόσμε",   "Ωmega",  "🚀",         "data",
+    "request", "stream", "offset",  "length", "partition", "replica",
 };
 #define FY_NWORDS (sizeof fy_words / sizeof fy_words[0])
 
 /* Text of whole words (so UTF-8 is never cut) up to about target bytes. */
-static void fy_text(size_t target)
-{
+static void fy_text(size_t target) {
     char tmp[1024];
     size_t n = 0;
     do {
@@ -320,8 +323,7 @@ static void fy_text(size_t target)
     fy_textn((const char *)p, n);
 }
 
-static void fy_bytes(size_t n)
-{
+static void fy_bytes(size_t n) {
     uint8_t *p = fy_alloc(n);
     for (size_t i = 0; i < n; i++)
         p[i] = (uint8_t)fy_rand();
@@ -330,8 +332,7 @@ static void fy_bytes(size_t n)
 
 /* A float of a random width: halves (small multiples of 1/8), singles and
  * doubles, as sensor values, ratios and scores come. */
-static void fy_rand_float(void)
-{
+static void fy_rand_float(void) {
     switch (fy_rand() % 3) {
     case 0:
         fy_float(((double)(int64_t)fy_range(0, 4095) - 2048.0) / 8.0);
@@ -346,15 +347,13 @@ static void fy_rand_float(void)
 }
 
 /* A signed int spread over all head sizes, mostly small as in practice. */
-static void fy_rand_int(void)
-{
+static void fy_rand_int(void) {
     static const uint64_t lim[] = {23, 255, 65535, 0xFFFFFFFFu, INT64_MAX};
     uint64_t v = fy_range(0, lim[fy_rand() % 5]);
     fy_int(fy_chance(50) ? (int64_t)v : -1 - (int64_t)v);
 }
 
-static void fy_scalar(void)
-{
+static void fy_scalar(void) {
     switch (fy_rand() % 7) {
     case 0: fy_rand_int(); break;
     case 1: fy_uint(fy_range(0, UINT64_MAX - 1)); break;
@@ -368,80 +367,111 @@ static void fy_scalar(void)
 
 /* {type, id, ts, seq, ok, score, tags?, pos?, meta?, at?}: a typical event
  * with a nested meta map two levels deep. */
-static void fy_msg_event(void)
-{
+static void fy_msg_event(void) {
     bool tags = fy_chance(70), pos = fy_chance(50), meta = fy_chance(70);
     bool at = fy_chance(20);
     fy_map(6 + tags + pos + meta + at);
-    fy_key("type"); fy_text(fy_range(4, 16));
-    fy_key("id"); fy_uint(fy_range(1ull << 40, 1ull << 62));
-    fy_key("ts"); fy_uint(fy_range(1600000000000ull, 1800000000000ull));
-    fy_key("seq"); fy_uint(fy_range(0, 5000));
-    fy_key("ok"); fy_bool(fy_chance(80));
-    fy_key("score"); fy_rand_float();
+    fy_key("type");
+    fy_text(fy_range(4, 16));
+    fy_key("id");
+    fy_uint(fy_range(1ull << 40, 1ull << 62));
+    fy_key("ts");
+    fy_uint(fy_range(1600000000000ull, 1800000000000ull));
+    fy_key("seq");
+    fy_uint(fy_range(0, 5000));
+    fy_key("ok");
+    fy_bool(fy_chance(80));
+    fy_key("score");
+    fy_rand_float();
     if (tags) {
         uint32_t n = (uint32_t)fy_range(0, 5);
-        fy_key("tags"); fy_array(n);
+        fy_key("tags");
+        fy_array(n);
         while (n--)
             fy_text(fy_range(3, 12));
     }
     if (pos) {
-        fy_key("pos"); fy_array(3);
-        fy_rand_float(); fy_rand_float(); fy_rand_int();
+        fy_key("pos");
+        fy_array(3);
+        fy_rand_float();
+        fy_rand_float();
+        fy_rand_int();
     }
     if (meta) {
-        fy_key("meta"); fy_map(4);
-        fy_key("user"); fy_text(fy_range(5, 20));
-        fy_key("delta"); fy_int(-(int64_t)fy_range(1, 100000));
-        fy_key("ratio"); fy_rand_float();
-        fy_key("extra"); fy_map(3);
-        fy_key("a"); fy_rand_int();
-        fy_key("b"); fy_null();
-        fy_key("c"); fy_array(2); fy_scalar(); fy_scalar();
+        fy_key("meta");
+        fy_map(4);
+        fy_key("user");
+        fy_text(fy_range(5, 20));
+        fy_key("delta");
+        fy_int(-(int64_t)fy_range(1, 100000));
+        fy_key("ratio");
+        fy_rand_float();
+        fy_key("extra");
+        fy_map(3);
+        fy_key("a");
+        fy_rand_int();
+        fy_key("b");
+        fy_null();
+        fy_key("c");
+        fy_array(2);
+        fy_scalar();
+        fy_scalar();
     }
     if (at) {
         /* Tag 1: epoch-based date/time, as a tagged uint. */
-        fy_key("at"); fy_tag(1); fy_uint(fy_range(1600000000, 1800000000));
+        fy_key("at");
+        fy_tag(1);
+        fy_uint(fy_range(1600000000, 1800000000));
     }
 }
 
 /* {key, off, len, hash, data, parts}: a cache chunk with a medium byte
  * string and a list of small maps. */
-static void fy_msg_chunk(void)
-{
+static void fy_msg_chunk(void) {
     fy_map(6);
-    fy_key("key"); fy_text(fy_range(12, 40));
-    fy_key("off"); fy_uint(fy_range(0, 1ull << 34));
+    fy_key("key");
+    fy_text(fy_range(12, 40));
+    fy_key("off");
+    fy_uint(fy_range(0, 1ull << 34));
     size_t len = fy_range(64, 2048);
-    fy_key("len"); fy_uint(len);
-    fy_key("hash"); fy_bytes(32);
-    fy_key("data"); fy_bytes(len);
+    fy_key("len");
+    fy_uint(len);
+    fy_key("hash");
+    fy_bytes(32);
+    fy_key("data");
+    fy_bytes(len);
     uint32_t n = (uint32_t)fy_range(1, 4);
-    fy_key("parts"); fy_array(n);
+    fy_key("parts");
+    fy_array(n);
     while (n--) {
         fy_map(3);
-        fy_key("i"); fy_uint(fy_range(0, 64));
-        fy_key("len"); fy_uint(fy_range(0, 65536));
-        fy_key("crc"); fy_uint(fy_range(0, 0xFFFFFFFFu));
+        fy_key("i");
+        fy_uint(fy_range(0, 64));
+        fy_key("len");
+        fy_uint(fy_range(0, 65536));
+        fy_key("crc");
+        fy_uint(fy_range(0, 0xFFFFFFFFu));
     }
 }
 
 /* {level, ts, msg, args}: a log record with medium text and mixed args. */
-static void fy_msg_log(void)
-{
+static void fy_msg_log(void) {
     fy_map(4);
-    fy_key("level"); fy_uint(fy_range(0, 5));
-    fy_key("ts"); fy_uint(fy_range(1600000000000ull, 1800000000000ull));
-    fy_key("msg"); fy_text(fy_range(40, 400));
+    fy_key("level");
+    fy_uint(fy_range(0, 5));
+    fy_key("ts");
+    fy_uint(fy_range(1600000000000ull, 1800000000000ull));
+    fy_key("msg");
+    fy_text(fy_range(40, 400));
     uint32_t n = (uint32_t)fy_range(0, 6);
-    fy_key("args"); fy_array(n);
+    fy_key("args");
+    fy_array(n);
     while (n--)
         fy_scalar();
 }
 
 /* The expected checksum, from the nodes themselves (not from any encoder). */
-static uint64_t fy_expected_checksum(void)
-{
+static uint64_t fy_expected_checksum(void) {
     uint64_t h = 0;
     for (size_t i = 0; i < fy_s.count; i++) {
         const fy_node *nd = &fy_s.nodes[i];
@@ -466,8 +496,7 @@ static uint64_t fy_expected_checksum(void)
 
 #define FY_MESSAGES 400
 
-static void fy_build_set(void)
-{
+static void fy_build_set(void) {
     fy_s.arena_cap = (size_t)FY_MESSAGES * 4096;
     fy_s.arena = malloc(fy_s.arena_cap);
     fy_s.msg_first = malloc(FY_MESSAGES * sizeof *fy_s.msg_first);
@@ -491,15 +520,16 @@ static void fy_build_set(void)
 
 static ferry_cbor_buf fy_fbuf; /* growable, reused by every encode pass */
 
-static void fy_ferry_encode_range(ferry_cbor_buf *b, size_t first, size_t end)
-{
+static void fy_ferry_encode_range(ferry_cbor_buf *b, size_t first, size_t end) {
     for (size_t i = first; i < end; i++) {
         const fy_node *nd = &fy_s.nodes[i];
         switch ((enum fy_kind)nd->kind) {
         case FY_K_UINT: ferry_cbor_put_uint(b, nd->v.u); break;
         case FY_K_INT: ferry_cbor_put_int(b, nd->v.i); break;
         case FY_K_FLOAT: ferry_cbor_put_float(b, nd->v.f); break;
-        case FY_K_TEXT: ferry_cbor_put_text(b, (const char *)nd->v.p, nd->n); break;
+        case FY_K_TEXT:
+            ferry_cbor_put_text(b, (const char *)nd->v.p, nd->n);
+            break;
         case FY_K_BYTES: ferry_cbor_put_bytes(b, nd->v.p, nd->n); break;
         case FY_K_ARRAY: ferry_cbor_put_array(b, nd->n); break;
         case FY_K_MAP: ferry_cbor_put_map(b, nd->n); break;
@@ -510,8 +540,7 @@ static void fy_ferry_encode_range(ferry_cbor_buf *b, size_t first, size_t end)
     }
 }
 
-static int fy_pass_ferry_encode(void)
-{
+static int fy_pass_ferry_encode(void) {
     /* Reuse: only the length is reset, the capacity stays, as a sender that
      * keeps one buffer per actor would do. */
     fy_fbuf.len = 0;
@@ -531,8 +560,7 @@ typedef struct fy_walk {
     uint64_t ends;
 } fy_walk;
 
-static int fy_ferry_decode_msg(const uint8_t *p, size_t n, fy_walk *w)
-{
+static int fy_ferry_decode_msg(const uint8_t *p, size_t n, fy_walk *w) {
     ferry_cbor_reader r;
     ferry_cbor_item it;
     int rc = ferry_cbor_reader_init(&r, p, n, NULL);
@@ -544,8 +572,12 @@ static int fy_ferry_decode_msg(const uint8_t *p, size_t n, fy_walk *w)
         switch (it.type) {
         case FERRY_CBOR_UINT: h = fy_mix(h, 0, it.u); break;
         case FERRY_CBOR_NEGINT: h = fy_mix(h, 1, it.u); break;
-        case FERRY_CBOR_BYTES: h = fy_mix_str(h, 2, it.data, (size_t)it.u); break;
-        case FERRY_CBOR_TEXT: h = fy_mix_str(h, 3, it.data, (size_t)it.u); break;
+        case FERRY_CBOR_BYTES:
+            h = fy_mix_str(h, 2, it.data, (size_t)it.u);
+            break;
+        case FERRY_CBOR_TEXT:
+            h = fy_mix_str(h, 3, it.data, (size_t)it.u);
+            break;
         case FERRY_CBOR_ARRAY: h = fy_mix(h, 4, it.u); break;
         case FERRY_CBOR_MAP: h = fy_mix(h, 5, it.u); break;
         case FERRY_CBOR_TAG: h = fy_mix(h, 6, it.u); break;
@@ -560,8 +592,7 @@ static int fy_ferry_decode_msg(const uint8_t *p, size_t n, fy_walk *w)
     return rc;
 }
 
-static int fy_pass_ferry_decode(void)
-{
+static int fy_pass_ferry_decode(void) {
     fy_walk w = {0, 0, 0};
     for (size_t m = 0; m < fy_s.msgs; m++) {
         int rc = fy_ferry_decode_msg(fy_wire + fy_s.off[m],
@@ -582,8 +613,7 @@ static int fy_pass_ferry_decode(void)
 
 static uint8_t *fy_lbuf; /* fixed output buffer for libcbor, fy_s.bytes long */
 
-static void *fy_check_item(void *p)
-{
+static void *fy_check_item(void *p) {
     if (!p)
         fy_fail("libcbor: allocation failed");
     return p;
@@ -591,15 +621,17 @@ static void *fy_check_item(void *p)
 
 /* libcbor keeps an integer's width, so the shortest one is chosen here to
  * produce the same preferred serialization as ferry. */
-static cbor_item_t *fy_lc_uint(uint64_t v, bool neg)
-{
+static cbor_item_t *fy_lc_uint(uint64_t v, bool neg) {
     cbor_item_t *it;
     if (v <= UINT8_MAX)
-        it = neg ? cbor_build_negint8((uint8_t)v) : cbor_build_uint8((uint8_t)v);
+        it =
+            neg ? cbor_build_negint8((uint8_t)v) : cbor_build_uint8((uint8_t)v);
     else if (v <= UINT16_MAX)
-        it = neg ? cbor_build_negint16((uint16_t)v) : cbor_build_uint16((uint16_t)v);
+        it = neg ? cbor_build_negint16((uint16_t)v)
+                 : cbor_build_uint16((uint16_t)v);
     else if (v <= UINT32_MAX)
-        it = neg ? cbor_build_negint32((uint32_t)v) : cbor_build_uint32((uint32_t)v);
+        it = neg ? cbor_build_negint32((uint32_t)v)
+                 : cbor_build_uint32((uint32_t)v);
     else
         it = neg ? cbor_build_negint64(v) : cbor_build_uint64(v);
     return fy_check_item(it);
@@ -607,8 +639,7 @@ static cbor_item_t *fy_lc_uint(uint64_t v, bool neg)
 
 /* Builds the item starting at node *i (recursion is bounded by the set's
  * depth of 4). Returns a new reference. */
-static cbor_item_t *fy_lc_build(size_t *i)
-{
+static cbor_item_t *fy_lc_build(size_t *i) {
     const fy_node *nd = &fy_s.nodes[(*i)++];
     cbor_item_t *it = NULL;
     switch ((enum fy_kind)nd->kind) {
@@ -621,7 +652,9 @@ static cbor_item_t *fy_lc_build(size_t *i)
              : nd->fwidth == 4 ? cbor_build_float4((float)nd->v.f)
                                : cbor_build_float8(nd->v.f);
         break;
-    case FY_K_TEXT: it = cbor_build_stringn((const char *)nd->v.p, nd->n); break;
+    case FY_K_TEXT:
+        it = cbor_build_stringn((const char *)nd->v.p, nd->n);
+        break;
     case FY_K_BYTES: it = cbor_build_bytestring(nd->v.p, nd->n); break;
     case FY_K_ARRAY:
         it = fy_check_item(cbor_new_definite_array(nd->n));
@@ -639,15 +672,16 @@ static cbor_item_t *fy_lc_build(size_t *i)
                 fy_fail("libcbor: cbor_map_add failed");
         }
         break;
-    case FY_K_TAG: it = cbor_build_tag(nd->v.u, cbor_move(fy_lc_build(i))); break;
+    case FY_K_TAG:
+        it = cbor_build_tag(nd->v.u, cbor_move(fy_lc_build(i)));
+        break;
     case FY_K_BOOL: it = cbor_build_bool(nd->v.u != 0); break;
     case FY_K_NULL: it = cbor_new_null(); break;
     }
     return fy_check_item(it);
 }
 
-static int fy_pass_libcbor_encode(void)
-{
+static int fy_pass_libcbor_encode(void) {
     size_t pos = 0;
     for (size_t m = 0; m < fy_s.msgs; m++) {
         size_t i = fy_s.msg_first[m];
@@ -663,11 +697,11 @@ static int fy_pass_libcbor_encode(void)
 
 static cbor_item_t **fy_lc_trees; /* for the serialize-only measurement */
 
-static int fy_pass_libcbor_serialize(void)
-{
+static int fy_pass_libcbor_serialize(void) {
     size_t pos = 0;
     for (size_t m = 0; m < fy_s.msgs; m++) {
-        size_t n = cbor_serialize(fy_lc_trees[m], fy_lbuf + pos, fy_s.bytes - pos);
+        size_t n =
+            cbor_serialize(fy_lc_trees[m], fy_lbuf + pos, fy_s.bytes - pos);
         if (n == 0)
             return -1;
         pos += n;
@@ -675,24 +709,28 @@ static int fy_pass_libcbor_serialize(void)
     return pos == fy_s.bytes ? 0 : -1;
 }
 
-static int fy_pass_libcbor_stream_encode(void)
-{
+static int fy_pass_libcbor_stream_encode(void) {
     uint8_t *out = fy_lbuf;
     size_t pos = 0, cap = fy_s.bytes;
     for (size_t i = 0; i < fy_s.count; i++) {
         const fy_node *nd = &fy_s.nodes[i];
         size_t n = 0;
         switch ((enum fy_kind)nd->kind) {
-        case FY_K_UINT: n = cbor_encode_uint(nd->v.u, out + pos, cap - pos); break;
+        case FY_K_UINT:
+            n = cbor_encode_uint(nd->v.u, out + pos, cap - pos);
+            break;
         case FY_K_INT:
             n = nd->v.i >= 0
                     ? cbor_encode_uint((uint64_t)nd->v.i, out + pos, cap - pos)
-                    : cbor_encode_negint(~(uint64_t)nd->v.i, out + pos, cap - pos);
+                    : cbor_encode_negint(~(uint64_t)nd->v.i, out + pos,
+                                         cap - pos);
             break;
         case FY_K_FLOAT:
-            n = nd->fwidth == 2   ? cbor_encode_half((float)nd->v.f, out + pos, cap - pos)
-                : nd->fwidth == 4 ? cbor_encode_single((float)nd->v.f, out + pos, cap - pos)
-                                  : cbor_encode_double(nd->v.f, out + pos, cap - pos);
+            n = nd->fwidth == 2
+                    ? cbor_encode_half((float)nd->v.f, out + pos, cap - pos)
+                : nd->fwidth == 4
+                    ? cbor_encode_single((float)nd->v.f, out + pos, cap - pos)
+                    : cbor_encode_double(nd->v.f, out + pos, cap - pos);
             break;
         case FY_K_TEXT:
         case FY_K_BYTES:
@@ -704,10 +742,18 @@ static int fy_pass_libcbor_stream_encode(void)
             memcpy(out + pos + n, nd->v.p, nd->n);
             n += nd->n;
             break;
-        case FY_K_ARRAY: n = cbor_encode_array_start(nd->n, out + pos, cap - pos); break;
-        case FY_K_MAP: n = cbor_encode_map_start(nd->n, out + pos, cap - pos); break;
-        case FY_K_TAG: n = cbor_encode_tag(nd->v.u, out + pos, cap - pos); break;
-        case FY_K_BOOL: n = cbor_encode_bool(nd->v.u != 0, out + pos, cap - pos); break;
+        case FY_K_ARRAY:
+            n = cbor_encode_array_start(nd->n, out + pos, cap - pos);
+            break;
+        case FY_K_MAP:
+            n = cbor_encode_map_start(nd->n, out + pos, cap - pos);
+            break;
+        case FY_K_TAG:
+            n = cbor_encode_tag(nd->v.u, out + pos, cap - pos);
+            break;
+        case FY_K_BOOL:
+            n = cbor_encode_bool(nd->v.u != 0, out + pos, cap - pos);
+            break;
         case FY_K_NULL: n = cbor_encode_null(out + pos, cap - pos); break;
         }
         if (n == 0)
@@ -718,13 +764,13 @@ static int fy_pass_libcbor_stream_encode(void)
 }
 
 /* Walks a loaded tree in preorder, mixing exactly what the ferry walk mixes. */
-static uint64_t fy_lc_walk(const cbor_item_t *it, uint64_t h)
-{
+static uint64_t fy_lc_walk(const cbor_item_t *it, uint64_t h) {
     switch (cbor_typeof(it)) {
     case CBOR_TYPE_UINT: return fy_mix(h, 0, cbor_get_int(it));
     case CBOR_TYPE_NEGINT: return fy_mix(h, 1, cbor_get_int(it));
     case CBOR_TYPE_BYTESTRING:
-        return fy_mix_str(h, 2, cbor_bytestring_handle(it), cbor_bytestring_length(it));
+        return fy_mix_str(h, 2, cbor_bytestring_handle(it),
+                          cbor_bytestring_length(it));
     case CBOR_TYPE_STRING:
         return fy_mix_str(h, 3, cbor_string_handle(it), cbor_string_length(it));
     case CBOR_TYPE_ARRAY: {
@@ -758,8 +804,7 @@ static uint64_t fy_lc_walk(const cbor_item_t *it, uint64_t h)
     return h;
 }
 
-static int fy_pass_libcbor_decode(void)
-{
+static int fy_pass_libcbor_decode(void) {
     uint64_t h = 0;
     for (size_t m = 0; m < fy_s.msgs; m++) {
         struct cbor_load_result res;
@@ -775,32 +820,61 @@ static int fy_pass_libcbor_decode(void)
 }
 
 /* Streaming decoder callbacks; ctx is a fy_walk. */
-#define FY_W ((fy_walk *)ctx)
-static void fy_cb_u8(void *ctx, uint8_t v) { FY_W->h = fy_mix(FY_W->h, 0, v); FY_W->events++; }
-static void fy_cb_u16(void *ctx, uint16_t v) { FY_W->h = fy_mix(FY_W->h, 0, v); FY_W->events++; }
-static void fy_cb_u32(void *ctx, uint32_t v) { FY_W->h = fy_mix(FY_W->h, 0, v); FY_W->events++; }
-static void fy_cb_u64(void *ctx, uint64_t v) { FY_W->h = fy_mix(FY_W->h, 0, v); FY_W->events++; }
-static void fy_cb_n8(void *ctx, uint8_t v) { FY_W->h = fy_mix(FY_W->h, 1, v); FY_W->events++; }
-static void fy_cb_n16(void *ctx, uint16_t v) { FY_W->h = fy_mix(FY_W->h, 1, v); FY_W->events++; }
-static void fy_cb_n32(void *ctx, uint32_t v) { FY_W->h = fy_mix(FY_W->h, 1, v); FY_W->events++; }
-static void fy_cb_n64(void *ctx, uint64_t v) { FY_W->h = fy_mix(FY_W->h, 1, v); FY_W->events++; }
-static void fy_cb_bytes(void *ctx, cbor_data p, size_t n) { FY_W->h = fy_mix_str(FY_W->h, 2, p, n); FY_W->events++; }
-static void fy_cb_text(void *ctx, cbor_data p, size_t n) { FY_W->h = fy_mix_str(FY_W->h, 3, p, n); FY_W->events++; }
-static void fy_cb_array(void *ctx, size_t n) { FY_W->h = fy_mix(FY_W->h, 4, n); FY_W->events++; }
-static void fy_cb_map(void *ctx, size_t n) { FY_W->h = fy_mix(FY_W->h, 5, n); FY_W->events++; }
-static void fy_cb_tag(void *ctx, uint64_t v) { FY_W->h = fy_mix(FY_W->h, 6, v); FY_W->events++; }
-static void fy_cb_f2(void *ctx, float v) { FY_W->h = fy_mix(FY_W->h, 8, fy_bits(v)); FY_W->events++; }
-static void fy_cb_f8(void *ctx, double v) { FY_W->h = fy_mix(FY_W->h, 8, fy_bits(v)); FY_W->events++; }
-static void fy_cb_bool(void *ctx, bool v) { FY_W->h = fy_mix(FY_W->h, 7, 20u + v); FY_W->events++; }
-static void fy_cb_null(void *ctx) { FY_W->h = fy_mix(FY_W->h, 7, 22); FY_W->events++; }
-/* Indefinite items and undefined never occur in the set: poison the sum. */
-static void fy_cb_bad(void *ctx) { FY_W->ends = UINT64_MAX; }
-#undef FY_W
+static void fy_cb_mix(void *ctx, unsigned kind, uint64_t x) {
+    fy_walk *w = ctx;
+    w->h = fy_mix(w->h, kind, x);
+    w->events++;
+}
+
+/* One callback per argument type and major type; libcbor has no generic one. */
+#define FY_CB(name, type, kind, conv)                                          \
+    static void name(void *ctx, type v) {                                      \
+        fy_cb_mix(ctx, kind, conv(v));                                         \
+    }
+#define FY_U64(v) ((uint64_t)(v))
+FY_CB(fy_cb_u8, uint8_t, 0, FY_U64)
+FY_CB(fy_cb_u16, uint16_t, 0, FY_U64)
+FY_CB(fy_cb_u32, uint32_t, 0, FY_U64)
+FY_CB(fy_cb_u64, uint64_t, 0, FY_U64)
+FY_CB(fy_cb_n8, uint8_t, 1, FY_U64)
+FY_CB(fy_cb_n16, uint16_t, 1, FY_U64)
+FY_CB(fy_cb_n32, uint32_t, 1, FY_U64)
+FY_CB(fy_cb_n64, uint64_t, 1, FY_U64)
+FY_CB(fy_cb_array, size_t, 4, FY_U64)
+FY_CB(fy_cb_map, size_t, 5, FY_U64)
+FY_CB(fy_cb_tag, uint64_t, 6, FY_U64)
+FY_CB(fy_cb_f2, float, 8, fy_bits) /* float2 and float4 */
+FY_CB(fy_cb_f8, double, 8, fy_bits)
+#undef FY_CB
+#undef FY_U64
+
+static void fy_cb_bytes(void *ctx, cbor_data p, size_t n) {
+    fy_walk *w = ctx;
+    w->h = fy_mix_str(w->h, 2, p, n);
+    w->events++;
+}
+
+static void fy_cb_text(void *ctx, cbor_data p, size_t n) {
+    fy_walk *w = ctx;
+    w->h = fy_mix_str(w->h, 3, p, n);
+    w->events++;
+}
+
+static void fy_cb_bool(void *ctx, bool v) {
+    fy_cb_mix(ctx, 7, 20u + v);
+}
+static void fy_cb_null(void *ctx) {
+    fy_cb_mix(ctx, 7, 22);
+}
+
+/* Indefinite items and undefined never occur in the set: poison the walk. */
+static void fy_cb_bad(void *ctx) {
+    ((fy_walk *)ctx)->ends = UINT64_MAX;
+}
 
 static struct cbor_callbacks fy_cbs;
 
-static void fy_init_callbacks(void)
-{
+static void fy_init_callbacks(void) {
     fy_cbs = cbor_empty_callbacks;
     fy_cbs.uint8 = fy_cb_u8;
     fy_cbs.uint16 = fy_cb_u16;
@@ -828,8 +902,7 @@ static void fy_init_callbacks(void)
     fy_cbs.indef_break = fy_cb_bad;
 }
 
-static int fy_pass_libcbor_stream_decode(void)
-{
+static int fy_pass_libcbor_stream_decode(void) {
     fy_walk w = {0, 0, 0};
     for (size_t m = 0; m < fy_s.msgs; m++) {
         const uint8_t *p = fy_wire + fy_s.off[m];
@@ -842,7 +915,8 @@ static int fy_pass_libcbor_stream_decode(void)
             pos += res.read;
         }
     }
-    return w.h == fy_s.checksum && w.events == fy_s.count && w.ends == 0 ? 0 : -1;
+    return w.h == fy_s.checksum && w.events == fy_s.count && w.ends == 0 ? 0
+                                                                         : -1;
 }
 
 #endif /* FY_BENCH_LIBCBOR */
@@ -856,8 +930,8 @@ typedef struct fy_bench {
      * the reference before and after timing (not in every pass: a memcmp of
      * the whole output would be a sizeable part of what is measured). */
     uint8_t *const *out;
-    bool encode;       /* bytes produced (encode) or consumed (decode) */
-    bool allocates;    /* allocates per item while being timed */
+    bool encode;    /* bytes produced (encode) or consumed (decode) */
+    bool allocates; /* allocates per item while being timed */
     const char *note;
 } fy_bench;
 
@@ -869,16 +943,15 @@ static const fy_bench fy_benches[] = {
 #if FY_BENCH_LIBCBOR
     {"cbor.encode.libcbor", fy_pass_libcbor_encode, &fy_lbuf, true, true,
      "cbor_build_* tree + cbor_serialize + cbor_decref (allocates)"},
-    {"cbor.encode.libcbor_serialize", fy_pass_libcbor_serialize, &fy_lbuf, true, false,
-     "cbor_serialize of trees built before timing (not a full encode)"},
+    {"cbor.encode.libcbor_serialize", fy_pass_libcbor_serialize, &fy_lbuf, true,
+     false, "cbor_serialize of trees built before timing (not a full encode)"},
     {"cbor.encode.libcbor_stream", fy_pass_libcbor_stream_encode, &fy_lbuf,
      true, false,
      "cbor_encode_* heads into a fixed buffer, float width precomputed"},
     {"cbor.decode.libcbor", fy_pass_libcbor_decode, NULL, false, true,
      "cbor_load tree + walk + cbor_decref (allocates, copies strings)"},
-    {"cbor.decode.libcbor_stream", fy_pass_libcbor_stream_decode, NULL,
-     false, false,
-     "cbor_stream_decode callbacks (no nesting/UTF-8/trailing checks)"},
+    {"cbor.decode.libcbor_stream", fy_pass_libcbor_stream_decode, NULL, false,
+     false, "cbor_stream_decode callbacks (no nesting/UTF-8/trailing checks)"},
 #endif
 };
 #define FY_NBENCH (sizeof fy_benches / sizeof fy_benches[0])
@@ -892,8 +965,7 @@ typedef struct fy_opts {
     size_t nids;
 } fy_opts;
 
-static bool fy_selected(const fy_opts *o, const char *id)
-{
+static bool fy_selected(const fy_opts *o, const char *id) {
     if (o->nonly == 0 && o->nids == 0)
         return true;
     for (size_t k = 0; k < o->nonly; k++)
@@ -905,20 +977,17 @@ static bool fy_selected(const fy_opts *o, const char *id)
     return false;
 }
 
-static int fy_cmp_u64(const void *a, const void *b)
-{
+static int fy_cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-static void fy_check_pass(const fy_bench *b)
-{
+static void fy_check_pass(const fy_bench *b) {
     if (b->pass() != 0)
         fy_fail("%s: wrong result (length, event count or checksum)", b->id);
 }
 
-static void fy_check_output(const fy_bench *b)
-{
+static void fy_check_output(const fy_bench *b) {
     if (b->out && memcmp(*b->out, fy_wire, fy_s.bytes) != 0)
         fy_fail("%s: output differs from the reference encoding", b->id);
 }
@@ -928,12 +997,11 @@ static void fy_check_output(const fy_bench *b)
 #define FY_MAX_BATCHES 21
 
 /* Warms b up and returns how many passes make one batch. */
-static uint64_t fy_warm(const fy_bench *b, const fy_opts *o)
-{
+static uint64_t fy_warm(const fy_bench *b, const fy_opts *o) {
     const uint64_t batch_ns = o->quick ? 10000000u : 50000000u;
-    /* Warm up for a while rather than a pass or two: V8 first runs wasm from
-     * its baseline compiler and swaps in optimized code later, and natively
-     * the allocator (libcbor) and caches settle. */
+    /* Warm up for a while rather than a pass or two: V8 may run wasm from
+     * its baseline compiler first and swap in optimized code later, and
+     * natively the allocator (libcbor) and caches settle. */
     const uint64_t warm_ns = o->quick ? 100000000u : 300000000u;
 
     fy_check_pass(b);
@@ -954,8 +1022,7 @@ static uint64_t fy_warm(const fy_bench *b, const fy_opts *o)
 }
 
 /* Runs one batch; returns the time of one pass in ns. */
-static uint64_t fy_batch(const fy_bench *b, uint64_t passes)
-{
+static uint64_t fy_batch(const fy_bench *b, uint64_t passes) {
     uint64_t t0 = fy_now_ns();
     for (uint64_t p = 0; p < passes; p++)
         fy_check_pass(b);
@@ -963,30 +1030,29 @@ static uint64_t fy_batch(const fy_bench *b, uint64_t passes)
 }
 
 static void fy_report(const fy_bench *b, uint64_t *per_pass, unsigned nbatch,
-                      uint64_t passes)
-{
+                      uint64_t passes) {
     qsort(per_pass, nbatch, sizeof per_pass[0], fy_cmp_u64);
     double med = (double)per_pass[nbatch / 2];
     double q1 = (double)per_pass[nbatch / 4];
     double q3 = (double)per_pass[(3 * nbatch) / 4];
     double items = (double)fy_s.count;
     /* mbps: 10^6 bytes of CBOR (produced or consumed) per second. */
-    printf("{\"id\":\"%s\",\"ns_per_item\":%.3f,\"mbps\":%.2f,"
-           "\"ns_per_item_q1\":%.3f,\"ns_per_item_q3\":%.3f,"
-           "\"items\":%zu,\"bytes\":%zu,\"batches\":%u,\"passes_per_batch\":%llu,"
-           "\"allocates\":%s,\"direction\":\"%s\",\"note\":\"%s\"}\n",
-           b->id, med / items, (double)fy_s.bytes / med * 1e3, q1 / items,
-           q3 / items, fy_s.count, fy_s.bytes, nbatch,
-           (unsigned long long)passes, b->allocates ? "true" : "false",
-           b->encode ? "encode" : "decode", b->note);
+    printf(
+        "{\"id\":\"%s\",\"ns_per_item\":%.3f,\"mbps\":%.2f,"
+        "\"ns_per_item_q1\":%.3f,\"ns_per_item_q3\":%.3f,"
+        "\"items\":%zu,\"bytes\":%zu,\"batches\":%u,\"passes_per_batch\":%llu,"
+        "\"allocates\":%s,\"direction\":\"%s\",\"note\":\"%s\"}\n",
+        b->id, med / items, (double)fy_s.bytes / med * 1e3, q1 / items,
+        q3 / items, fy_s.count, fy_s.bytes, nbatch, (unsigned long long)passes,
+        b->allocates ? "true" : "false", b->encode ? "encode" : "decode",
+        b->note);
     fflush(stdout);
 }
 
 /* Times the selected measurements with their batches interleaved (A B C A B
  * C ...), so that a burst of load from elsewhere on a shared machine falls on
  * all of them alike and the ratios between them stay meaningful. */
-static void fy_run_all(const fy_opts *o)
-{
+static void fy_run_all(const fy_opts *o) {
     const unsigned nbatch = o->quick ? 9 : FY_MAX_BATCHES;
     static uint64_t per_pass[FY_NBENCH][FY_MAX_BATCHES];
     uint64_t passes[FY_NBENCH] = {0};
@@ -1009,15 +1075,13 @@ static void fy_run_all(const fy_opts *o)
     }
 }
 
-static void fy_usage(void)
-{
+static void fy_usage(void) {
     fprintf(stderr, "usage: bench_cbor [--quick] [--list] [--only PREFIX]... "
                     "[--id ID]...\n");
     exit(2);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     fy_opts o;
     memset(&o, 0, sizeof o);
     for (int i = 1; i < argc; i++) {
@@ -1061,8 +1125,9 @@ int main(int argc, char **argv)
     memcpy(fy_wire, fy_fbuf.data, fy_s.bytes);
     for (size_t m = 0; m < fy_s.msgs; m++) {
         ferry_cbor_error err;
-        if (ferry_cbor_check(fy_wire + fy_s.off[m], fy_s.off[m + 1] - fy_s.off[m],
-                             NULL, &err) != FERRY_OK)
+        if (ferry_cbor_check(fy_wire + fy_s.off[m],
+                             fy_s.off[m + 1] - fy_s.off[m], NULL,
+                             &err) != FERRY_OK)
             fy_fail("ferry_cbor_check of message %zu: %s at byte %zu", m,
                     err.reason, err.offset);
     }

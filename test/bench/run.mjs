@@ -80,7 +80,7 @@ function runJsonLines(cmd, args, { timeoutMs }) {
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new BenchError(`${path.basename(args.at(-1) ?? cmd)} did not finish within ${timeoutMs / 1000} s`));
+      reject(new BenchError(`${[cmd, ...args].join(' ')} did not finish within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d) => { out += d; });

@@ -1,0 +1,874 @@
+/*
+ * schema.c - encode C structs to CBOR maps and decode them back, driven by
+ * the static field tables of ferry/schema.h.
+ *
+ * One encoder walks the table for three purposes (count the size, write
+ * contiguously, write scatter-gather), so the three can never disagree.
+ * The decoder reads the reader's event stream directly into the struct;
+ * it recurses only along the schema, and the reader's depth limit bounds
+ * that even for self-referential schemas.
+ */
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cbor_internal.h"
+#include "ferry/schema.h"
+
+static const char *const fy_kind_names[FERRY_K__COUNT] = {
+    "bool",   "int8",   "int16", "int32", "int64",  "uint8",
+    "uint16", "uint32", "uint64", "float32", "float64", "text",
+    "text",   "bytes",  "blob",  "actor id", "struct", "array",
+};
+
+const char *ferry_kind_name(ferry_kind k) {
+    return (unsigned)k < FERRY_K__COUNT ? fy_kind_names[k] : "unknown";
+}
+
+/* ------------------------------------------------------------------ arena */
+
+struct fy_arena_block {
+    fy_arena_block *next;
+    size_t cap, used;
+    /* data follows, 16-byte aligned */
+};
+#define FY_BLOCK_HDR ((sizeof(fy_arena_block) + 15) & ~(size_t)15)
+
+void ferry_arena_init(ferry_arena *a) {
+    memset(a, 0, sizeof *a);
+}
+
+void *ferry_arena_alloc(ferry_arena *a, size_t n) {
+    size_t limit = a->limit ? a->limit : (size_t)64 << 20;
+    n = (n + 7) & ~(size_t)7;
+    if (n == 0)
+        n = 8;
+    if (n > limit - a->used || a->used > limit)
+        return NULL;
+    fy_arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        /* Grow geometrically so a decode makes O(log n) mallocs. */
+        size_t cap = b ? b->cap * 2 : 4096;
+        while (cap < n)
+            cap *= 2;
+        b = malloc(FY_BLOCK_HDR + cap);
+        if (!b)
+            return NULL;
+        b->next = a->head;
+        b->cap = cap;
+        b->used = 0;
+        a->head = b;
+    }
+    void *p = (uint8_t *)b + FY_BLOCK_HDR + b->used;
+    b->used += n;
+    a->used += n;
+    return p;
+}
+
+void ferry_arena_reset(ferry_arena *a) {
+    /* Keep the newest (largest) block for reuse; free the rest. */
+    fy_arena_block *b = a->head;
+    if (!b)
+        return;
+    fy_arena_block *rest = b->next;
+    while (rest) {
+        fy_arena_block *next = rest->next;
+        free(rest);
+        rest = next;
+    }
+    b->next = NULL;
+    b->used = 0;
+    a->used = 0;
+}
+
+void ferry_arena_free(ferry_arena *a) {
+    fy_arena_block *b = a->head;
+    while (b) {
+        fy_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+}
+
+/* ---------------------------------------------------------------- encoder */
+
+typedef struct fy_enc {
+    ferry_cbor_buf *buf; /* NULL: count only */
+    size_t size;         /* bytes counted (count mode) */
+    ferry_sg *sg;        /* scatter-gather mode when non-NULL */
+    size_t threshold;
+    size_t seg_start; /* start of the current buf segment */
+    int err;
+} fy_enc;
+
+static void fy_enc_head(fy_enc *e, unsigned major, uint64_t arg) {
+    if (e->buf)
+        ferry_cbor_put_head(e->buf, major, arg);
+    else
+        e->size += ferry_cbor_head_size(arg);
+}
+
+static void fy_enc_raw(fy_enc *e, const void *p, size_t n) {
+    if (e->buf)
+        ferry_cbor_buf_append(e->buf, p, n);
+    else
+        e->size += n;
+}
+
+static void fy_enc_float(fy_enc *e, double v) {
+    if (e->buf) {
+        ferry_cbor_put_float(e->buf, v);
+        return;
+    }
+    uint8_t tmp[9];
+    ferry_cbor_buf b;
+    ferry_cbor_buf_init_fixed(&b, tmp, sizeof tmp);
+    ferry_cbor_put_float(&b, v);
+    e->size += b.len;
+}
+
+static int fy_seg_push(ferry_sg *sg, const uint8_t *ext, size_t off,
+                       size_t len) {
+    if (len == 0)
+        return FERRY_OK;
+    if (sg->nsegs == sg->cap) {
+        size_t cap = sg->cap ? sg->cap * 2 : 8;
+        ferry_seg *p = realloc(sg->segs, cap * sizeof *p);
+        if (!p)
+            return FERRY_ENOMEM;
+        sg->segs = p;
+        sg->cap = cap;
+    }
+    sg->segs[sg->nsegs++] = (ferry_seg){ext, off, len};
+    sg->total += len;
+    return FERRY_OK;
+}
+
+static void fy_enc_bytes(fy_enc *e, unsigned major, const void *p, size_t n) {
+    fy_enc_head(e, major, n);
+    if (e->sg && major == 2 && n >= e->threshold && n > 0) {
+        /* Close the CBOR run so far, then point at the caller's bytes. */
+        ferry_sg *sg = e->sg;
+        int rc = fy_seg_push(sg, NULL, e->seg_start, sg->buf.len - e->seg_start);
+        if (!rc)
+            rc = fy_seg_push(sg, p, 0, n);
+        if (rc)
+            e->err = rc;
+        e->seg_start = sg->buf.len;
+        return;
+    }
+    fy_enc_raw(e, p, n);
+}
+
+static void fy_enc_struct(fy_enc *e, const ferry_schema *s, const uint8_t *v);
+
+static void fy_enc_value(fy_enc *e, const ferry_field *f, const uint8_t *v) {
+    const uint8_t *p = v + f->offset;
+    switch ((ferry_kind)f->kind) {
+    case FERRY_K_BOOL: fy_enc_head(e, 7, *(const bool *)p ? 21 : 20); break;
+    case FERRY_K_I8: {
+        int8_t x;
+        memcpy(&x, p, 1);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~(int64_t)x : (uint64_t)x);
+        break;
+    }
+    case FERRY_K_I16: {
+        int16_t x;
+        memcpy(&x, p, 2);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~(int64_t)x : (uint64_t)x);
+        break;
+    }
+    case FERRY_K_I32: {
+        int32_t x;
+        memcpy(&x, p, 4);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~(int64_t)x : (uint64_t)x);
+        break;
+    }
+    case FERRY_K_I64: {
+        int64_t x;
+        memcpy(&x, p, 8);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~x : (uint64_t)x);
+        break;
+    }
+    case FERRY_K_U8: fy_enc_head(e, 0, *p); break;
+    case FERRY_K_U16: {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        fy_enc_head(e, 0, x);
+        break;
+    }
+    case FERRY_K_U32:
+    case FERRY_K_ACTOR: {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        fy_enc_head(e, 0, x);
+        break;
+    }
+    case FERRY_K_U64: {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        fy_enc_head(e, 0, x);
+        break;
+    }
+    case FERRY_K_F32: {
+        float x;
+        memcpy(&x, p, 4);
+        fy_enc_float(e, (double)x);
+        break;
+    }
+    case FERRY_K_F64: {
+        double x;
+        memcpy(&x, p, 8);
+        fy_enc_float(e, x);
+        break;
+    }
+    case FERRY_K_TEXT:
+    case FERRY_K_BYTES: {
+        ferry_str x; /* same layout as ferry_bytes */
+        memcpy(&x, p, sizeof x);
+        if (!x.ptr && x.len) {
+            e->err = FERRY_EINVAL;
+            return;
+        }
+        fy_enc_bytes(e, f->kind == FERRY_K_TEXT ? 3 : 2, x.ptr, x.len);
+        break;
+    }
+    case FERRY_K_CSTR: {
+        const char *x;
+        memcpy(&x, p, sizeof x);
+        if (!x)
+            fy_enc_head(e, 7, 22); /* null */
+        else
+            fy_enc_bytes(e, 3, x, strlen(x));
+        break;
+    }
+    case FERRY_K_BLOB: {
+        ferry_blob x;
+        memcpy(&x, p, sizeof x);
+        fy_enc_head(e, 6, FERRY_TAG_OOB);
+        fy_enc_head(e, 0, x.h);
+        break;
+    }
+    case FERRY_K_STRUCT: fy_enc_struct(e, f->schema, p); break;
+    case FERRY_K_ARRAY: {
+        const uint8_t *items;
+        size_t n;
+        memcpy(&items, p, sizeof items);
+        memcpy(&n, v + f->count_off, sizeof n);
+        if ((!items && n) || (f->max && n > f->max)) {
+            e->err = FERRY_EINVAL;
+            return;
+        }
+        fy_enc_head(e, 4, n);
+        for (size_t i = 0; i < n && !e->err; i++)
+            fy_enc_value(e, f->elem, items + i * f->elem_size);
+        break;
+    }
+    default: e->err = FERRY_EINVAL;
+    }
+}
+
+static void fy_enc_struct(fy_enc *e, const ferry_schema *s, const uint8_t *v) {
+    size_t present = 0;
+    for (size_t i = 0; i < s->nfields; i++)
+        present += !s->fields[i].optional ||
+                   *(const bool *)(v + s->fields[i].present_off);
+    fy_enc_head(e, 5, present);
+    for (size_t i = 0; i < s->nfields && !e->err; i++) {
+        const ferry_field *f = &s->fields[i];
+        if (f->optional && !*(const bool *)(v + f->present_off))
+            continue;
+        fy_enc_head(e, 3, f->name_len);
+        fy_enc_raw(e, f->name, f->name_len);
+        fy_enc_value(e, f, v);
+    }
+}
+
+int ferry_encode(const ferry_schema *s, const void *value, ferry_cbor_buf *out) {
+    if (out->err)
+        return out->err;
+    /* No sizing pass: output buffers are reused, so growth is rare and a
+     * second walk of the struct would cost more than it saves. */
+    size_t start = out->len;
+    fy_enc e = {.buf = out};
+    fy_enc_struct(&e, s, value);
+    if (e.err || out->err) {
+        out->len = start;
+        if (!e.err)
+            return out->err;
+        return e.err;
+    }
+    return FERRY_OK;
+}
+
+size_t ferry_encoded_size(const ferry_schema *s, const void *value) {
+    fy_enc e = {0};
+    fy_enc_struct(&e, s, value);
+    return e.err ? 0 : e.size;
+}
+
+void ferry_sg_init(ferry_sg *sg) {
+    memset(sg, 0, sizeof *sg);
+    ferry_cbor_buf_init(&sg->buf);
+}
+
+void ferry_sg_free(ferry_sg *sg) {
+    ferry_cbor_buf_free(&sg->buf);
+    free(sg->segs);
+    memset(sg, 0, sizeof *sg);
+}
+
+int ferry_encode_sg(const ferry_schema *s, const void *value, size_t threshold,
+                    ferry_sg *sg) {
+    sg->buf.len = 0;
+    sg->buf.err = FERRY_OK;
+    sg->nsegs = 0;
+    sg->total = 0;
+    fy_enc e = {.buf = &sg->buf, .sg = sg, .threshold = threshold};
+    fy_enc_struct(&e, s, value);
+    if (!e.err && !sg->buf.err)
+        e.err = fy_seg_push(sg, NULL, e.seg_start, sg->buf.len - e.seg_start);
+    if (e.err || sg->buf.err) {
+        sg->nsegs = 0;
+        sg->total = 0;
+        return e.err ? e.err : sg->buf.err;
+    }
+    return FERRY_OK;
+}
+
+const uint8_t *ferry_sg_ptr(const ferry_sg *sg, size_t i) {
+    const ferry_seg *g = &sg->segs[i];
+    return g->ext ? g->ext : sg->buf.data + g->off;
+}
+
+void ferry_sg_gather(const ferry_sg *sg, void *dst) {
+    uint8_t *o = dst;
+    for (size_t i = 0; i < sg->nsegs; i++) {
+        memcpy(o, ferry_sg_ptr(sg, i), sg->segs[i].len);
+        o += sg->segs[i].len;
+    }
+}
+
+/* ---------------------------------------------------------------- decoder */
+
+#define FY_PATH_MAX 64
+
+typedef struct fy_dec {
+    ferry_cbor_reader r;
+    ferry_arena *arena;
+    size_t max_array;
+    ferry_decode_error *err;
+    /* The path to the value being decoded, rendered only on error. */
+    struct {
+        const char *name;
+        size_t index;
+        bool is_index;
+    } path[FY_PATH_MAX];
+    unsigned depth;
+    unsigned hidden; /* levels beyond FY_PATH_MAX, shown as "..." */
+} fy_dec;
+
+static void fy_path_push_name(fy_dec *d, const char *name) {
+    if (d->depth < FY_PATH_MAX) {
+        d->path[d->depth].name = name;
+        d->path[d->depth].is_index = false;
+        d->depth++;
+    } else
+        d->hidden++;
+}
+
+static void fy_path_push_index(fy_dec *d, size_t i) {
+    if (d->depth < FY_PATH_MAX) {
+        d->path[d->depth].index = i;
+        d->path[d->depth].is_index = true;
+        d->depth++;
+    } else
+        d->hidden++;
+}
+
+static void fy_path_pop(fy_dec *d) {
+    if (d->hidden)
+        d->hidden--;
+    else
+        d->depth--;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static int
+fy_dec_fail(fy_dec *d, int code, size_t offset, const char *fmt, ...) {
+    ferry_decode_error *e = d->err;
+    if (!e)
+        return code;
+    e->code = code;
+    e->offset = offset;
+    size_t n = 0;
+    e->path[0] = '\0';
+    for (unsigned i = 0; i < d->depth && n < sizeof e->path; i++) {
+        if (d->path[i].is_index)
+            n += (size_t)snprintf(e->path + n, sizeof e->path - n, "[%zu]",
+                                  d->path[i].index);
+        else
+            n += (size_t)snprintf(e->path + n, sizeof e->path - n, "%s%s",
+                                  i ? "." : "", d->path[i].name);
+    }
+    if (d->hidden && n < sizeof e->path)
+        snprintf(e->path + n, sizeof e->path - n, "...");
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(e->message, sizeof e->message, "%s: %s", e->path, msg);
+    return code;
+}
+
+/* Reads the next event; reader errors become decode errors with a path. */
+static int fy_next(fy_dec *d, ferry_cbor_item *it) {
+    int rc = ferry_cbor_read(&d->r, it);
+    if (rc == 1)
+        return FERRY_OK;
+    if (rc == 0)
+        return fy_dec_fail(d, FERRY_EINVAL, d->r.pos,
+                           "value expected after the end of the item");
+    const ferry_cbor_error *e = ferry_cbor_reader_error(&d->r);
+    return fy_dec_fail(d, rc, e->offset, "%s", e->reason);
+}
+
+/* Words for what an event is, in "expected X, got Y" messages. */
+static const char *fy_got(const ferry_cbor_item *it) {
+    switch (it->type) {
+    case FERRY_CBOR_UINT: return "unsigned integer";
+    case FERRY_CBOR_NEGINT: return "negative integer";
+    case FERRY_CBOR_BYTES: return "byte string";
+    case FERRY_CBOR_TEXT: return "text string";
+    case FERRY_CBOR_ARRAY: return "array";
+    case FERRY_CBOR_MAP: return "map";
+    case FERRY_CBOR_TAG: return "tag";
+    case FERRY_CBOR_FLOAT: return "float";
+    case FERRY_CBOR_SIMPLE:
+        switch (it->u) {
+        case 20:
+        case 21: return "bool";
+        case 22: return "null";
+        case 23: return "undefined";
+        default: return "simple value";
+        }
+    default: return "end of container";
+    }
+}
+
+static int fy_type_error(fy_dec *d, const ferry_cbor_item *it,
+                         const char *want) {
+    return fy_dec_fail(d, FERRY_ETYPE, it->offset, "expected %s, got %s", want,
+                       fy_got(it));
+}
+
+/* Formats an integer event's value for messages. */
+static void fy_int_text(const ferry_cbor_item *it, char *buf, size_t cap) {
+    if (it->type == FERRY_CBOR_UINT)
+        snprintf(buf, cap, "%" PRIu64, it->u);
+    else if (it->u == UINT64_MAX)
+        snprintf(buf, cap, "-18446744073709551616");
+    else
+        snprintf(buf, cap, "-%" PRIu64, it->u + 1);
+}
+
+/* Decodes an integer event (or an integral float) into [min, max]. */
+static int fy_dec_int(fy_dec *d, const ferry_cbor_item *it, ferry_kind k,
+                      int64_t smin, uint64_t umax, bool is_signed,
+                      uint64_t *out_u, int64_t *out_s) {
+    char num[40];
+    if (it->type == FERRY_CBOR_FLOAT) {
+        /* An exactly integral float is accepted (JS numbers); anything
+         * else would silently lose the fraction. */
+        double f = it->f;
+        if (!(f == floor(f)) || fabs(f) > 1.8446744073709552e19) {
+            fy_format_double(f, num, sizeof num);
+            return fy_dec_fail(d, FERRY_ETYPE, it->offset,
+                               "%s is not an integer (%s)", num,
+                               ferry_kind_name(k));
+        }
+        if (f >= 0) {
+            if (f >= 18446744073709551616.0 || (uint64_t)f > umax) {
+                fy_format_double(f, num, sizeof num);
+                return fy_dec_fail(d, FERRY_ERANGE, it->offset,
+                                   "%s does not fit %s", num,
+                                   ferry_kind_name(k));
+            }
+            *out_u = (uint64_t)f;
+            *out_s = (int64_t)*out_u;
+            return FERRY_OK;
+        }
+        if (!is_signed || f < -9223372036854775808.0 || (int64_t)f < smin) {
+            fy_format_double(f, num, sizeof num);
+            return fy_dec_fail(d, FERRY_ERANGE, it->offset,
+                               "%s does not fit %s", num, ferry_kind_name(k));
+        }
+        *out_s = (int64_t)f;
+        return FERRY_OK;
+    }
+    if (it->type == FERRY_CBOR_UINT) {
+        if (it->u > umax) {
+            fy_int_text(it, num, sizeof num);
+            return fy_dec_fail(d, FERRY_ERANGE, it->offset,
+                               "%s does not fit %s", num, ferry_kind_name(k));
+        }
+        *out_u = it->u;
+        *out_s = (int64_t)it->u;
+        return FERRY_OK;
+    }
+    if (it->type == FERRY_CBOR_NEGINT) {
+        /* value = -1 - u; fits when u <= -1 - smin. */
+        if (!is_signed || it->u > (uint64_t)(-(smin + 1))) {
+            fy_int_text(it, num, sizeof num);
+            return fy_dec_fail(d, FERRY_ERANGE, it->offset,
+                               "%s does not fit %s", num, ferry_kind_name(k));
+        }
+        *out_s = -1 - (int64_t)it->u;
+        return FERRY_OK;
+    }
+    return fy_type_error(d, it, ferry_kind_name(k));
+}
+
+/* Reads a string (definite: zero copy; indefinite: chunks joined in the
+ * arena). nul adds a terminating NUL, which needs a copy. */
+static int fy_dec_string(fy_dec *d, const ferry_cbor_item *it, bool nul,
+                         const uint8_t **out, size_t *len) {
+    if (!it->indefinite && !nul) {
+        *out = it->data;
+        *len = (size_t)it->u;
+        return FERRY_OK;
+    }
+    if (!it->indefinite) {
+        uint8_t *p = ferry_arena_alloc(d->arena, (size_t)it->u + 1);
+        if (!p)
+            return fy_dec_fail(d, FERRY_ENOMEM, it->offset,
+                               "out of memory (arena) for %" PRIu64 " bytes",
+                               it->u);
+        memcpy(p, it->data, (size_t)it->u);
+        p[it->u] = 0;
+        *out = p;
+        *len = (size_t)it->u;
+        return FERRY_OK;
+    }
+    /* Indefinite: the reader has already bounded the total by max_len. Two
+     * passes would need the input again, so grow a copy instead. */
+    size_t cap = 64, n = 0;
+    uint8_t *p = ferry_arena_alloc(d->arena, cap);
+    ferry_cbor_item c;
+    for (;;) {
+        int rc = fy_next(d, &c);
+        if (rc)
+            return rc;
+        if (c.type == FERRY_CBOR_END)
+            break;
+        if (!p || n + c.u + 1 > cap) {
+            while (cap < n + c.u + 1)
+                cap *= 2;
+            uint8_t *q = ferry_arena_alloc(d->arena, cap);
+            if (!q)
+                return fy_dec_fail(d, FERRY_ENOMEM, c.offset,
+                                   "out of memory (arena)");
+            if (n)
+                memcpy(q, p, n);
+            p = q;
+        }
+        memcpy(p + n, c.data, (size_t)c.u);
+        n += (size_t)c.u;
+    }
+    if (!p)
+        return fy_dec_fail(d, FERRY_ENOMEM, it->offset, "out of memory");
+    p[n] = 0;
+    *out = p;
+    *len = n;
+    return FERRY_OK;
+}
+
+static int fy_dec_struct(fy_dec *d, const ferry_schema *s, uint8_t *v,
+                         const ferry_cbor_item *it);
+
+static int fy_dec_value(fy_dec *d, const ferry_field *f, uint8_t *base,
+                        const ferry_cbor_item *it) {
+    uint8_t *p = base + f->offset;
+    uint64_t u = 0;
+    int64_t sv = 0;
+    int rc;
+    switch ((ferry_kind)f->kind) {
+    case FERRY_K_BOOL:
+        if (it->type != FERRY_CBOR_SIMPLE || (it->u != 20 && it->u != 21))
+            return fy_type_error(d, it, "bool");
+        *(bool *)p = it->u == 21;
+        return FERRY_OK;
+#define FY_INT_CASE(K, T, MIN, MAX, SIGNED, VAR)                               \
+    case K: {                                                                  \
+        rc = fy_dec_int(d, it, K, MIN, MAX, SIGNED, &u, &sv);                  \
+        if (rc)                                                                \
+            return rc;                                                         \
+        T x = (T)VAR;                                                          \
+        memcpy(p, &x, sizeof x);                                               \
+        return FERRY_OK;                                                       \
+    }
+        FY_INT_CASE(FERRY_K_I8, int8_t, INT8_MIN, INT8_MAX, true, sv)
+        FY_INT_CASE(FERRY_K_I16, int16_t, INT16_MIN, INT16_MAX, true, sv)
+        FY_INT_CASE(FERRY_K_I32, int32_t, INT32_MIN, INT32_MAX, true, sv)
+        FY_INT_CASE(FERRY_K_I64, int64_t, INT64_MIN, INT64_MAX, true, sv)
+        FY_INT_CASE(FERRY_K_U8, uint8_t, 0, UINT8_MAX, false, u)
+        FY_INT_CASE(FERRY_K_U16, uint16_t, 0, UINT16_MAX, false, u)
+        FY_INT_CASE(FERRY_K_U32, uint32_t, 0, UINT32_MAX, false, u)
+        FY_INT_CASE(FERRY_K_U64, uint64_t, 0, UINT64_MAX, false, u)
+        FY_INT_CASE(FERRY_K_ACTOR, uint32_t, 0, UINT32_MAX, false, u)
+#undef FY_INT_CASE
+    case FERRY_K_F32:
+    case FERRY_K_F64: {
+        double x;
+        if (it->type == FERRY_CBOR_FLOAT)
+            x = it->f;
+        else if (it->type == FERRY_CBOR_UINT)
+            x = (double)it->u;
+        else if (it->type == FERRY_CBOR_NEGINT)
+            x = -1.0 - (double)it->u;
+        else
+            return fy_type_error(d, it, ferry_kind_name(f->kind));
+        if (f->kind == FERRY_K_F64) {
+            memcpy(p, &x, 8);
+            return FERRY_OK;
+        }
+        /* float32 rounds (JS has no single floats), but a finite value
+         * beyond float's range would become infinity: refuse that. */
+        if (isfinite(x) && fabs(x) > FLT_MAX) {
+            char num[40];
+            fy_format_double(x, num, sizeof num);
+            return fy_dec_fail(d, FERRY_ERANGE, it->offset,
+                               "%s does not fit float32", num);
+        }
+        float y = (float)x;
+        memcpy(p, &y, 4);
+        return FERRY_OK;
+    }
+    case FERRY_K_TEXT:
+    case FERRY_K_BYTES: {
+        ferry_cbor_type want =
+            f->kind == FERRY_K_TEXT ? FERRY_CBOR_TEXT : FERRY_CBOR_BYTES;
+        if (it->type != want)
+            return fy_type_error(d, it, ferry_kind_name(f->kind));
+        ferry_bytes x;
+        rc = fy_dec_string(d, it, false, &x.ptr, &x.len);
+        if (rc)
+            return rc;
+        memcpy(p, &x, sizeof x);
+        return FERRY_OK;
+    }
+    case FERRY_K_CSTR: {
+        const char *x = NULL;
+        if (it->type == FERRY_CBOR_SIMPLE && it->u == 22) {
+            memcpy(p, &x, sizeof x);
+            return FERRY_OK;
+        }
+        if (it->type != FERRY_CBOR_TEXT)
+            return fy_type_error(d, it, "text");
+        const uint8_t *s;
+        size_t n;
+        rc = fy_dec_string(d, it, true, &s, &n);
+        if (rc)
+            return rc;
+        if (memchr(s, 0, n))
+            return fy_dec_fail(d, FERRY_EINVALID, it->offset,
+                               "text holds a NUL byte, so it cannot be a C "
+                               "string");
+        x = (const char *)s;
+        memcpy(p, &x, sizeof x);
+        return FERRY_OK;
+    }
+    case FERRY_K_BLOB: {
+        if (it->type != FERRY_CBOR_TAG || it->u != FERRY_TAG_OOB)
+            return fy_type_error(d, it, "blob (tag 41999)");
+        ferry_cbor_item h, end;
+        if ((rc = fy_next(d, &h)))
+            return rc;
+        if (h.type != FERRY_CBOR_UINT || h.u > UINT32_MAX)
+            return fy_type_error(d, &h, "blob index (uint32)");
+        if ((rc = fy_next(d, &end)))
+            return rc;
+        ferry_blob x = {(uint32_t)h.u};
+        memcpy(p, &x, sizeof x);
+        return FERRY_OK;
+    }
+    case FERRY_K_STRUCT: return fy_dec_struct(d, f->schema, p, it);
+    case FERRY_K_ARRAY: {
+        if (it->type != FERRY_CBOR_ARRAY)
+            return fy_type_error(d, it, "array");
+        uint64_t max = f->max ? f->max : d->max_array;
+        if (!it->indefinite && it->u > max)
+            return fy_dec_fail(d, FERRY_ERANGE, it->offset,
+                               "array of %" PRIu64
+                               " elements is longer than its maximum of "
+                               "%" PRIu64,
+                               it->u, max);
+        size_t cap = it->indefinite ? 8 : (size_t)it->u;
+        uint8_t *items =
+            cap ? ferry_arena_alloc(d->arena, cap * f->elem_size) : NULL;
+        if (cap && !items)
+            return fy_dec_fail(d, FERRY_ENOMEM, it->offset,
+                               "out of memory (arena) for %zu elements", cap);
+        size_t n = 0;
+        ferry_cbor_item e;
+        for (;;) {
+            fy_path_push_index(d, n);
+            if ((rc = fy_next(d, &e)))
+                return rc;
+            if (e.type == FERRY_CBOR_END) {
+                fy_path_pop(d);
+                break;
+            }
+            if (n == max) {
+                fy_path_pop(d);
+                return fy_dec_fail(d, FERRY_ERANGE, e.offset,
+                                   "array is longer than its maximum of "
+                                   "%" PRIu64,
+                                   max);
+            }
+            if (n == cap) { /* indefinite: grow */
+                size_t ncap = cap * 2;
+                uint8_t *q = ferry_arena_alloc(d->arena, ncap * f->elem_size);
+                if (!q)
+                    return fy_dec_fail(d, FERRY_ENOMEM, e.offset,
+                                       "out of memory (arena)");
+                memcpy(q, items, n * f->elem_size);
+                items = q;
+                cap = ncap;
+            }
+            uint8_t *slot = items + n * f->elem_size;
+            memset(slot, 0, f->elem_size);
+            rc = fy_dec_value(d, f->elem, slot, &e);
+            if (rc)
+                return rc;
+            fy_path_pop(d);
+            n++;
+        }
+        memcpy(p, &items, sizeof items);
+        memcpy(base + f->count_off, &n, sizeof n);
+        return FERRY_OK;
+    }
+    default:
+        return fy_dec_fail(d, FERRY_EINVAL, it->offset, "bad field kind %u",
+                           f->kind);
+    }
+}
+
+static int fy_dec_struct(fy_dec *d, const ferry_schema *s, uint8_t *v,
+                         const ferry_cbor_item *it) {
+    if (it->type != FERRY_CBOR_MAP)
+        return fy_type_error(d, it, "map");
+    if (s->nfields > 256)
+        return fy_dec_fail(d, FERRY_EINVAL, it->offset,
+                           "schema %s has more than 256 fields", s->name);
+    uint8_t seen[256];
+    memset(seen, 0, s->nfields);
+    memset(v, 0, s->size);
+    size_t hint = 0; /* keys usually come in table order */
+    ferry_cbor_item key, val;
+    int rc;
+    for (;;) {
+        if ((rc = fy_next(d, &key)))
+            return rc;
+        if (key.type == FERRY_CBOR_END)
+            break;
+        const ferry_field *f = NULL;
+        size_t idx = 0;
+        if (key.type == FERRY_CBOR_TEXT && !key.indefinite) {
+            for (size_t k = 0; k < s->nfields; k++) {
+                idx = hint + k < s->nfields ? hint + k : hint + k - s->nfields;
+                const ferry_field *c = &s->fields[idx];
+                if (c->name_len == key.u &&
+                    memcmp(c->name, key.data, (size_t)key.u) == 0) {
+                    f = c;
+                    break;
+                }
+            }
+        } else if ((rc = ferry_cbor_skip(&d->r, &key))) {
+            /* A key that is not plain text matches no field; skip all of
+             * it (it may be a container) before its value. */
+            return fy_dec_fail(d, rc, ferry_cbor_reader_error(&d->r)->offset,
+                               "%s", ferry_cbor_reader_error(&d->r)->reason);
+        }
+        if (!f) {
+            /* Unknown keys are skipped: forward compatibility. */
+            if ((rc = fy_next(d, &val)))
+                return rc;
+            if ((rc = ferry_cbor_skip(&d->r, &val)))
+                return fy_dec_fail(d, rc,
+                                   ferry_cbor_reader_error(&d->r)->offset, "%s",
+                                   ferry_cbor_reader_error(&d->r)->reason);
+            continue;
+        }
+        fy_path_push_name(d, f->name);
+        if ((rc = fy_next(d, &val)))
+            return rc;
+        if (seen[idx])
+            return fy_dec_fail(d, FERRY_EINVALID, key.offset,
+                               "duplicate key");
+        seen[idx] = 1;
+        hint = idx + 1;
+        if (f->optional && val.type == FERRY_CBOR_SIMPLE &&
+            (val.u == 22 || val.u == 23)) {
+            /* null/undefined for an optional field means absent. */
+            *(bool *)(v + f->present_off) = false;
+        } else {
+            rc = fy_dec_value(d, f, v, &val);
+            if (rc)
+                return rc;
+            if (f->optional)
+                *(bool *)(v + f->present_off) = true;
+        }
+        fy_path_pop(d);
+    }
+    for (size_t k = 0; k < s->nfields; k++) {
+        if (!seen[k] && !s->fields[k].optional) {
+            fy_path_push_name(d, s->fields[k].name);
+            return fy_dec_fail(d, FERRY_EMISSING, it->offset,
+                               "required field missing");
+        }
+    }
+    return FERRY_OK;
+}
+
+int ferry_decode(const ferry_schema *s, const void *buf, size_t len, void *out,
+                 ferry_arena *arena, const ferry_decode_opts *opts,
+                 ferry_decode_error *err) {
+    /* On the stack: about 25 KiB, mostly the reader's container stack,
+     * which is never touched beyond the depth actually reached. */
+    fy_dec d;
+    d.arena = arena;
+    d.err = err;
+    d.depth = 0;
+    d.hidden = 0;
+    d.max_array = opts && opts->max_array ? opts->max_array : (size_t)1 << 20;
+    const ferry_cbor_limits *lim =
+        opts && opts->limits.max_depth ? &opts->limits : NULL;
+    if (err)
+        err->code = FERRY_OK;
+    fy_path_push_name(&d, s->name);
+    int rc = ferry_cbor_reader_init(&d.r, buf, len, lim);
+    ferry_cbor_item it;
+    if (rc)
+        rc = fy_dec_fail(&d, rc, 0, "bad decode options");
+    else if (!(rc = fy_next(&d, &it)))
+        rc = fy_dec_struct(&d, s, out, &it);
+    if (!rc) {
+        int end = ferry_cbor_read(&d.r, &it);
+        if (end < 0) {
+            d.depth = 1;
+            const ferry_cbor_error *e = ferry_cbor_reader_error(&d.r);
+            rc = fy_dec_fail(&d, end, e->offset, "%s", e->reason);
+        }
+    }
+    return rc;
+}
