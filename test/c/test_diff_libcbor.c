@@ -9,7 +9,8 @@
  *                     equal the generated one; ferry's bytes must also equal
  *                     an independent reference encoder in this file.
  *   libcbor_to_ferry  libcbor builds and serializes (sometimes with
- *                     non-preferred int heads and wider-than-needed floats),
+ *                     non-preferred int heads, wider-than-needed floats and
+ *                     indefinite-length arrays, maps and chunked strings),
  *                     ferry checks and reads the event stream.
  *   recode_matches    ferry_cbor_recode of libcbor's bytes must give exactly
  *                     ferry's own encoding of the tree, and recoding ferry's
@@ -96,6 +97,8 @@ typedef struct fy_node {
     const uint8_t *data;  /* BYTES/TEXT, NUL-terminated in the pool */
     struct fy_node *kids; /* ARRAY u, MAP 2u (k, v, k, v...), TAG 1 */
     uint8_t lc_width;     /* libcbor build width: ints 1/2/4/8, floats 2/4/8 */
+    bool lc_indef;        /* libcbor builds it with indefinite length */
+    uint64_t chunk_seed;  /* indefinite strings: where the chunks split */
     bool via_int;         /* encode with ferry_cbor_put_int */
     bool via_cstr;        /* encode with ferry_cbor_put_cstr */
 } fy_node;
@@ -437,9 +440,12 @@ static void fy_gen_node(fy_rng *r, fy_node *n, unsigned depth,
         n->data = p;
         n->via_cstr = n->kind == FY_TEXT && memchr(p, 0, len) == NULL &&
                       fy_below(r, 2);
+        n->lc_indef = fy_below(r, 6) == 0;
+        n->chunk_seed = fy_next(r);
         break;
     }
     case FY_ARRAY:
+        n->lc_indef = fy_below(r, 6) == 0;
         n->u = fy_gen_count(r, *budget);
         *budget -= n->u;
         n->kids = fy_alloc_nodes(n->u);
@@ -447,6 +453,7 @@ static void fy_gen_node(fy_rng *r, fy_node *n, unsigned depth,
             fy_gen_node(r, &n->kids[i], depth + 1, budget);
         break;
     case FY_MAP:
+        n->lc_indef = fy_below(r, 6) == 0;
         n->u = fy_gen_count(r, *budget / 2);
         *budget -= 2 * n->u;
         n->kids = fy_alloc_nodes(2 * n->u);
@@ -611,6 +618,29 @@ static void fy_ferry_encode(ferry_cbor_buf *b, const fy_node *n) {
     }
 }
 
+#define FY_MAX_CHUNKS 8
+
+/* Chunk ends of an indefinite string as libcbor builds it, derived from the
+ * node alone so that builder and comparer agree. Chunks may be empty; text
+ * is only split between code points, since every chunk must be valid UTF-8
+ * by itself. Returns the chunk count (0 only for the empty string). */
+static size_t fy_chunks(const fy_node *n, size_t ends[FY_MAX_CHUNKS]) {
+    fy_rng r;
+    fy_rng_seed(&r, n->chunk_seed, 0x43);
+    size_t k = (size_t)fy_below(&r, FY_MAX_CHUNKS + 1), pos = 0;
+    if (k == 0 && n->u > 0)
+        k = 1;
+    for (size_t i = 0; i < k; i++) {
+        size_t end = i + 1 == k ? (size_t)n->u
+                                : pos + (size_t)fy_below(&r, n->u - pos + 1);
+        if (n->kind == FY_TEXT)
+            while (end < n->u && (n->data[end] & 0xc0) == 0x80)
+                end++;
+        ends[i] = pos = end;
+    }
+    return k;
+}
+
 static cbor_item_t *fy_lc_nonnull(cbor_item_t *it) {
     if (!it) {
         fprintf(stderr, "libcbor allocation failed\n");
@@ -644,16 +674,40 @@ static cbor_item_t *fy_lc_build(const fy_node *n) {
         }
         break;
     }
-    case FY_BYTES: it = cbor_build_bytestring(n->data, n->u); break;
-    case FY_TEXT: it = cbor_build_stringn((const char *)n->data, n->u); break;
+    case FY_BYTES:
+    case FY_TEXT: {
+        bool bytes = n->kind == FY_BYTES;
+        if (!n->lc_indef) {
+            it = bytes ? cbor_build_bytestring(n->data, n->u)
+                       : cbor_build_stringn((const char *)n->data, n->u);
+            break;
+        }
+        it = fy_lc_nonnull(bytes ? cbor_new_indefinite_bytestring()
+                                 : cbor_new_indefinite_string());
+        size_t ends[FY_MAX_CHUNKS], k = fy_chunks(n, ends), pos = 0;
+        for (size_t i = 0; i < k; i++) {
+            const uint8_t *p = n->data + pos;
+            size_t len = ends[i] - pos;
+            cbor_item_t *c = fy_lc_nonnull(
+                bytes ? cbor_build_bytestring(p, len)
+                      : cbor_build_stringn((const char *)p, len));
+            if (!(bytes ? cbor_bytestring_add_chunk(it, cbor_move(c))
+                        : cbor_string_add_chunk(it, cbor_move(c))))
+                abort();
+            pos = ends[i];
+        }
+        break;
+    }
     case FY_ARRAY:
-        it = fy_lc_nonnull(cbor_new_definite_array(n->u));
+        it = fy_lc_nonnull(n->lc_indef ? cbor_new_indefinite_array()
+                                       : cbor_new_definite_array(n->u));
         for (uint64_t i = 0; i < n->u; i++)
             if (!cbor_array_push(it, cbor_move(fy_lc_build(&n->kids[i]))))
                 abort();
         break;
     case FY_MAP:
-        it = fy_lc_nonnull(cbor_new_definite_map(n->u));
+        it = fy_lc_nonnull(n->lc_indef ? cbor_new_indefinite_map()
+                                       : cbor_new_definite_map(n->u));
         for (uint64_t i = 0; i < n->u; i++) {
             struct cbor_pair pair = {
                 .key = cbor_move(fy_lc_build(&n->kids[2 * i])),
@@ -852,14 +906,15 @@ static bool fy_expect_event(ferry_cbor_reader *r, ferry_cbor_item *it,
 }
 
 static bool fy_expect_end(ferry_cbor_reader *r, ferry_cbor_type container,
-                          uint32_t depth) {
+                          bool indef, uint32_t depth) {
     ferry_cbor_item it;
     if (!fy_expect_event(r, &it, FERRY_CBOR_END, depth))
         return false;
-    if (it.container != container || it.indefinite)
-        FY_FAIL("depth %u: END closes %s%s, want definite %s", depth,
+    if (it.container != container || it.indefinite != indef)
+        FY_FAIL("depth %u: END closes %s%s, want %s%s", depth,
                 it.indefinite ? "indefinite " : "",
-                fy_ftype_name(it.container), fy_ftype_name(container));
+                fy_ftype_name(it.container), indef ? "indefinite " : "",
+                fy_ftype_name(container));
     return true;
 }
 
@@ -884,26 +939,47 @@ static bool fy_cmp_events(ferry_cbor_reader *r, const fy_node *n,
                     fy_kind_name(n->kind), n->u, it.u);
         return true;
     case FY_BYTES:
-    case FY_TEXT:
-        if (it.indefinite || it.u != n->u)
-            FY_FAIL("depth %u: %s length want %" PRIu64 " got %" PRIu64 "%s",
-                    depth, fy_kind_name(n->kind), n->u, it.u,
-                    it.indefinite ? " (indefinite)" : "");
-        if (n->u && memcmp(it.data, n->data, n->u) != 0)
-            FY_FAIL("depth %u: %s content differs", depth,
-                    fy_kind_name(n->kind));
-        return true;
+    case FY_TEXT: {
+        if (it.indefinite != n->lc_indef)
+            FY_FAIL("depth %u: %s indefinite want %d got %d", depth,
+                    fy_kind_name(n->kind), n->lc_indef, it.indefinite);
+        if (!n->lc_indef) {
+            if (it.u != n->u)
+                FY_FAIL("depth %u: %s length want %" PRIu64 " got %" PRIu64,
+                        depth, fy_kind_name(n->kind), n->u, it.u);
+            if (n->u && memcmp(it.data, n->data, n->u) != 0)
+                FY_FAIL("depth %u: %s content differs", depth,
+                        fy_kind_name(n->kind));
+            return true;
+        }
+        size_t ends[FY_MAX_CHUNKS], k = fy_chunks(n, ends), pos = 0;
+        for (size_t i = 0; i < k; i++) {
+            ferry_cbor_item c;
+            size_t len = ends[i] - pos;
+            if (!fy_expect_event(r, &c, t, depth + 1))
+                return false;
+            if (c.indefinite || c.u != len)
+                FY_FAIL("depth %u: chunk %zu length want %zu got %" PRIu64,
+                        depth, i, len, c.u);
+            if (len && memcmp(c.data, n->data + pos, len) != 0)
+                FY_FAIL("depth %u: chunk %zu content differs", depth, i);
+            pos = ends[i];
+        }
+        return fy_expect_end(r, t, true, depth);
+    }
     case FY_ARRAY:
     case FY_MAP: {
         uint64_t kids = n->kind == FY_MAP ? 2 * n->u : n->u;
-        if (it.indefinite || it.u != n->u)
-            FY_FAIL("depth %u: %s size want %" PRIu64 " got %" PRIu64 "%s",
-                    depth, fy_kind_name(n->kind), n->u, it.u,
-                    it.indefinite ? " (indefinite)" : "");
+        if (it.indefinite != n->lc_indef)
+            FY_FAIL("depth %u: %s indefinite want %d got %d", depth,
+                    fy_kind_name(n->kind), n->lc_indef, it.indefinite);
+        if (!n->lc_indef && it.u != n->u)
+            FY_FAIL("depth %u: %s size want %" PRIu64 " got %" PRIu64, depth,
+                    fy_kind_name(n->kind), n->u, it.u);
         for (uint64_t i = 0; i < kids; i++)
             if (!fy_cmp_events(r, &n->kids[i], depth + 1))
                 return false;
-        return fy_expect_end(r, t, depth);
+        return fy_expect_end(r, t, n->lc_indef, depth);
     }
     case FY_TAG:
         if (it.u != n->u)
@@ -911,7 +987,7 @@ static bool fy_cmp_events(ferry_cbor_reader *r, const fy_node *n,
                     it.u);
         if (!fy_cmp_events(r, n->kids, depth + 1))
             return false;
-        return fy_expect_end(r, t, depth);
+        return fy_expect_end(r, t, false, depth);
     case FY_FLOAT:
         if (it.width != n->lc_width)
             FY_FAIL("depth %u: float width want %u got %u", depth,
@@ -938,6 +1014,7 @@ static uint64_t fy_seed = 20250101; /* fixed, so meson runs are repeatable */
 
 static void fy_hex(char *dst, size_t cap, const uint8_t *p, size_t n) {
     size_t i = 0, o = 0;
+    dst[0] = '\0';
     for (; i < n && o + 3 < cap - 4; i++)
         o += (size_t)snprintf(dst + o, cap - o, "%02x", p[i]);
     if (i < n)
@@ -949,7 +1026,7 @@ static char fy_hexa[1024], fy_hexb[1024];
 /* Stats, reported per test so a run shows what was actually covered. */
 typedef struct fy_stats {
     uint64_t nodes[FY_NKINDS];
-    uint64_t bytes, max_depth, wide_ints, floats_w[9];
+    uint64_t bytes, max_depth, wide_ints, indef, floats_w[9];
 } fy_stats;
 
 static void fy_count(fy_stats *st, const fy_node *n, uint64_t depth) {
@@ -961,6 +1038,7 @@ static void fy_count(fy_stats *st, const fy_node *n, uint64_t depth) {
         st->wide_ints++;
     if (n->kind == FY_FLOAT)
         st->floats_w[n->lc_width]++;
+    st->indef += n->lc_indef;
     uint64_t kids = n->kind == FY_ARRAY ? n->u
                     : n->kind == FY_MAP ? 2 * n->u
                     : n->kind == FY_TAG ? 1
@@ -977,9 +1055,11 @@ static void fy_print_stats(const char *what, const fy_stats *st,
     printf("#   nodes:");
     for (int k = 0; k < FY_NKINDS; k++)
         printf(" %s=%" PRIu64, fy_kind_name((fy_kind)k), st->nodes[k]);
-    printf("\n#   libcbor widths: %" PRIu64 " wide int heads, floats"
-           " half=%" PRIu64 " single=%" PRIu64 " double=%" PRIu64 "\n",
-           st->wide_ints, st->floats_w[2], st->floats_w[4], st->floats_w[8]);
+    printf("\n#   libcbor builds: %" PRIu64 " wide int heads, %" PRIu64
+           " indefinite, floats half=%" PRIu64 " single=%" PRIu64
+           " double=%" PRIu64 "\n",
+           st->wide_ints, st->indef, st->floats_w[2], st->floats_w[4],
+           st->floats_w[8]);
 }
 
 static uint8_t fy_refbuf[FY_REF_CAP];
@@ -1163,7 +1243,7 @@ static void test_recode_matches(void) {
         bool ok = true;
         fy_why[0] = 0;
         if (len != enc.len || memcmp(bytes, enc.data, len))
-            differ++; /* libcbor wrote non-preferred heads: recode has work */
+            differ++; /* non-preferred heads or indefinite: recode has work */
         int rc = ferry_cbor_recode(bytes, len, NULL, &rec, &err);
         if (rc != FERRY_OK || enc.err != FERRY_OK) {
             ok = false;
