@@ -10,5 +10,7 @@
 #include "ferry/error.h"
 #include "ferry/cbor.h"
 #include "ferry/schema.h"
+#include "ferry/blob.h"
+#include "ferry/actor.h"
 
 #endif /* FERRY_H */

@@ -251,8 +251,25 @@ static void fy_enc_value(fy_enc *e, const ferry_field *f, const uint8_t *v) {
     case FERRY_K_BLOB: {
         ferry_blob x;
         memcpy(&x, p, sizeof x);
+        uint64_t index = x.h;
+        if (e->sg) {
+            /* The message refers to its blobs by transfer-list index. */
+            ferry_sg *sg = e->sg;
+            if (sg->nblobs == sg->blobs_cap) {
+                size_t cap = sg->blobs_cap ? sg->blobs_cap * 2 : 4;
+                uint32_t *q = realloc(sg->blobs, cap * sizeof *q);
+                if (!q) {
+                    e->err = FERRY_ENOMEM;
+                    return;
+                }
+                sg->blobs = q;
+                sg->blobs_cap = cap;
+            }
+            index = sg->nblobs;
+            sg->blobs[sg->nblobs++] = x.h;
+        }
         fy_enc_head(e, 6, FERRY_TAG_OOB);
-        fy_enc_head(e, 0, x.h);
+        fy_enc_head(e, 0, index);
         break;
     }
     case FERRY_K_STRUCT: fy_enc_struct(e, f->schema, p); break;
@@ -321,6 +338,7 @@ void ferry_sg_init(ferry_sg *sg) {
 void ferry_sg_free(ferry_sg *sg) {
     ferry_cbor_buf_free(&sg->buf);
     free(sg->segs);
+    free(sg->blobs);
     memset(sg, 0, sizeof *sg);
 }
 
@@ -330,6 +348,7 @@ int ferry_encode_sg(const ferry_schema *s, const void *value, size_t threshold,
     sg->buf.err = FERRY_OK;
     sg->nsegs = 0;
     sg->total = 0;
+    sg->nblobs = 0;
     fy_enc e = {.buf = &sg->buf, .sg = sg, .threshold = threshold};
     fy_enc_struct(&e, s, value);
     if (!e.err && !sg->buf.err)
@@ -363,6 +382,8 @@ typedef struct fy_dec {
     ferry_cbor_reader r;
     ferry_arena *arena;
     size_t max_array;
+    bool map_blobs;
+    uint32_t blob_base, blob_count;
     ferry_decode_error *err;
     /* The path to the value being decoded, rendered only on error. */
     struct {
@@ -695,9 +716,13 @@ static int fy_dec_value(fy_dec *d, const ferry_field *f, uint8_t *base,
             return rc;
         if (h.type != FERRY_CBOR_UINT || h.u > UINT32_MAX)
             return fy_type_error(d, &h, "blob index (uint32)");
+        if (d->map_blobs && h.u >= d->blob_count)
+            return fy_dec_fail(d, FERRY_ERANGE, h.offset,
+                               "blob %" PRIu64 " but the message carries %u",
+                               h.u, (unsigned)d->blob_count);
         if ((rc = fy_next(d, &end)))
             return rc;
-        ferry_blob x = {(uint32_t)h.u};
+        ferry_blob x = {(uint32_t)h.u + (d->map_blobs ? d->blob_base : 0)};
         memcpy(p, &x, sizeof x);
         return FERRY_OK;
     }
@@ -851,6 +876,9 @@ int ferry_decode(const ferry_schema *s, const void *buf, size_t len, void *out,
     d.depth = 0;
     d.hidden = 0;
     d.max_array = opts && opts->max_array ? opts->max_array : (size_t)1 << 20;
+    d.map_blobs = opts && opts->map_blobs;
+    d.blob_base = opts ? opts->blob_base : 0;
+    d.blob_count = opts ? opts->blob_count : 0;
     const ferry_cbor_limits *lim =
         opts && opts->limits.max_depth ? &opts->limits : NULL;
     if (err)

@@ -314,6 +314,11 @@ typedef struct ferry_sg {
     ferry_seg *segs;
     size_t nsegs, cap;
     size_t total; /* total message length */
+    /* Blob fields met while encoding, in order: the encoding refers to
+     * blobs[i] as tag 41999(i), an index into the message's transfer
+     * list (plain ferry_encode writes the handle itself). */
+    uint32_t *blobs;
+    size_t nblobs, blobs_cap;
 } ferry_sg;
 
 void ferry_sg_init(ferry_sg *sg);
@@ -337,6 +342,12 @@ typedef struct ferry_decode_error {
 typedef struct ferry_decode_opts {
     ferry_cbor_limits limits; /* CBOR limits; zeroed = defaults */
     size_t max_array;         /* elements per array without a max; 0 = 1 Mi */
+    /* Blob fields: with map_blobs, an index must be below blob_count and
+     * decodes to the handle blob_base + index (see ferry_msg_decode);
+     * without, the index is stored as it is. */
+    bool map_blobs;
+    uint32_t blob_base;
+    uint32_t blob_count;
 } ferry_decode_opts;
 
 /*

@@ -336,11 +336,152 @@ const cborProvider = {
   },
 };
 
+// ------------------------------------------------------------------ struct
+
+// The struct codec (test/bench/bench_struct.c): one 10-field struct encoded
+// and decoded per iteration. The wasm build is an ES module that
+// test/bench/struct.mjs loads into the Node process that also times cbor-x
+// (the contract's baseline), batches interleaved; the native build times
+// ferry and libcbor.
+const STRUCT_NATIVE = [
+  { dir: 'build/bench', target: 'bench_struct' },
+  { dir: 'build/native', target: 'bench_struct' },
+];
+const STRUCT_WASM = { dir: 'build/wasm', target: 'bench-struct.mjs' };
+const STRUCT_SCRIPT = 'test/bench/struct.mjs';
+
+// Measurements are [platform, id]: 'node' ids come from struct.mjs (wasm
+// ferry and cbor-x in one process), 'native' ids from bench_struct. All are
+// median ns per iteration (one encode + one decode + the same check).
+const STRUCT_ROWS = [
+  {
+    id: 'struct.codec_vs_cborx',
+    unit: 'ns/iter',
+    goal: { op: '<=', value: 1.0 },
+    ferry: ['node', 'struct.ferry.wasm'],
+    baseline: ['node', 'struct.cborx.glue'],
+    note: 'ferry in wasm vs cbor-x through glue/cbor.mjs, same Node process, same value',
+  },
+  {
+    id: 'struct.codec.wasm_vs_cborx_raw',
+    unit: 'ns/iter',
+    goal: { op: '<=', value: 1.0 },
+    ferry: ['node', 'struct.ferry.wasm'],
+    baseline: ['node', 'struct.cborx.raw'],
+    note: 'ferry in wasm vs a bare cbor-x Encoder with the glue\'s options (no wrapper)',
+  },
+  {
+    id: 'struct.codec.native_vs_cborx',
+    unit: 'ns/iter',
+    goal: { op: '<=', value: 1.0 },
+    ferry: ['native', 'struct.ferry'],
+    baseline: ['node', 'struct.cborx.glue'],
+    note: 'ferry native (separate process) vs cbor-x through glue/cbor.mjs',
+  },
+  {
+    id: 'struct.codec_vs_libcbor.native',
+    unit: 'ns/iter',
+    goal: { op: '<=', value: 1.0 },
+    ferry: ['native', 'struct.ferry'],
+    baseline: ['native', 'struct.libcbor'],
+    note: 'libcbor: cbor_build_* map + cbor_serialize; cbor_load + extract fields',
+  },
+  {
+    id: 'struct.codec.wasm_vs_native',
+    unit: 'ns/iter',
+    goal: { op: '<=', value: 2.0 },
+    ferry: ['node', 'struct.ferry.wasm'],
+    baseline: ['native', 'struct.ferry'],
+    note: 'ferry in wasm (Node) vs ferry native',
+  },
+];
+
+const structProvider = {
+  name: 'struct',
+  rows: STRUCT_ROWS.map((r) => r.id),
+  async run(wanted, ctx) {
+    const defs = STRUCT_ROWS.filter((r) => wanted.includes(r.id));
+    const need = { native: new Set(), node: new Set() };
+    for (const d of defs) for (const [plat, id] of [d.ferry, d.baseline]) need[plat].add(id);
+
+    const targets = {};
+    if (need.native.size) {
+      const c = STRUCT_NATIVE.find((x) => exists(path.join(x.dir, 'build.ninja')) || exists(path.join(x.dir, x.target)));
+      if (!c) {
+        throw new BenchError(`no native bench build (looked for ${STRUCT_NATIVE.map((x) => x.dir).join(', ')}): ${HOW_TO_BUILD}`);
+      }
+      targets.native = { ...c, cmd: path.join(ROOT, c.dir, c.target), pre: [] };
+    }
+    if (need.node.size) {
+      const c = STRUCT_WASM;
+      targets.node = {
+        ...c,
+        cmd: process.execPath,
+        pre: [path.join(ROOT, STRUCT_SCRIPT), '--wasm', path.join(ROOT, c.dir, c.target)],
+      };
+    }
+    for (const t of Object.values(targets)) {
+      if (ctx.opts.build) ninjaBuild(t.dir, t.target);
+      if (!exists(path.join(t.dir, t.target))) throw new BenchError(`missing ${t.dir}/${t.target}: ${HOW_TO_BUILD}`);
+    }
+
+    // As for the cbor rows: full runs alternate the two programs 3 times
+    // (quick: once) and take the median of the rounds' medians; inside each
+    // program the measurements' batches are interleaved.
+    const rounds = ctx.opts.quick ? 1 : 3;
+    const perRound = { native: {}, node: {} };
+    for (let round = 1; round <= rounds; round++) {
+      for (const [plat, t] of Object.entries(targets)) {
+        const args = [...t.pre, ...(ctx.opts.quick ? ['--quick'] : [])];
+        for (const id of need[plat]) args.push('--id', id);
+        log(`struct: round ${round}/${rounds}: ${plat} ${t.dir}/${t.target}`);
+        const records = await runJsonLines(t.cmd, args, { timeoutMs: ctx.opts.quick ? 60_000 : 600_000 });
+        const env = records.find((r) => r.id === 'bench.env') ?? {};
+        if (round === 1) {
+          const { id: _id, ...rest } = env;
+          ctx.env.builds[`struct.${plat}`] = { path: `${t.dir}/${t.target}`, ...rest };
+          if (env.asan || env.optimized === false) {
+            log(`WARNING: ${t.dir}/${t.target} is ${env.asan ? 'sanitized' : 'unoptimized'}; ` +
+                'its numbers say little about speed (see docs/performance.md)');
+          }
+        }
+        for (const r of records) {
+          if (r.id === 'bench.env') continue;
+          (perRound[plat][r.id] ??= []).push(r);
+          log(`struct:   ${r.id}: ${fmt(r.ns_per_iter)} ns/iter` +
+              ` (batches q1-q3 ${fmt(r.ns_per_iter_q1)}-${fmt(r.ns_per_iter_q3)})`);
+        }
+      }
+    }
+    const pick = ([plat, id]) => {
+      const rs = perRound[plat][id];
+      if (!rs) return null;
+      return {
+        ns: median(rs.map((r) => r.ns_per_iter)),
+        detail: {
+          measurement: `${plat} ${id}`,
+          bytes: rs[0].bytes,
+          rounds_ns_per_iter: rs.map((r) => r.ns_per_iter),
+          batch_q1_q3: rs.map((r) => [r.ns_per_iter_q1, r.ns_per_iter_q3]),
+        },
+      };
+    };
+    return defs.map((d) => {
+      const f = pick(d.ferry);
+      const b = pick(d.baseline);
+      if (f === null || b === null) {
+        throw new BenchError(`${d.id}: no result for ${f === null ? d.ferry.join(' ') : d.baseline.join(' ')}`);
+      }
+      return makeRow(d, f.ns, b.ns, { note: d.note, ferry: f.detail, baseline: b.detail });
+    });
+  },
+};
+
 // ------------------------------------------------------------------ main
 
-// Later providers (round trips, streams, struct codec, spawn; in Node and
-// in browsers) go here, each { name, rows: [ids], async run(wantedIds, ctx) }.
-const PROVIDERS = [cborProvider];
+// Later providers (round trips, streams, spawn; in Node and in browsers)
+// go here, each { name, rows: [ids], async run(wantedIds, ctx) }.
+const PROVIDERS = [cborProvider, structProvider];
 
 function gitInfo() {
   try {

@@ -138,10 +138,21 @@ static uint8_t *fy_alloc_bytes(size_t n) {
 
 /* Integer arguments covering every head width and its boundaries. */
 static uint64_t fy_gen_arg(fy_rng *r) {
-    static const uint64_t edges[] = {
-        0, 1, 23, 24, 25, 255, 256, 65535, 65536, 0xffffffffu,
-        0x100000000u, INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX - 1,
-        UINT64_MAX};
+    static const uint64_t edges[] = {0,
+                                     1,
+                                     23,
+                                     24,
+                                     25,
+                                     255,
+                                     256,
+                                     65535,
+                                     65536,
+                                     0xffffffffu,
+                                     0x100000000u,
+                                     INT64_MAX,
+                                     (uint64_t)INT64_MAX + 1,
+                                     UINT64_MAX - 1,
+                                     UINT64_MAX};
     switch (fy_below(r, 8)) {
     case 0: return fy_below(r, 24);
     case 1: return 24 + fy_below(r, 256 - 24);
@@ -171,8 +182,8 @@ static uint8_t fy_pick_int_width(fy_rng *r, uint64_t v) {
 }
 
 static size_t fy_gen_len(fy_rng *r) {
-    static const size_t edges[] = {0, 1, 22, 23, 24, 25, 254, 255, 256, 257,
-                                   300};
+    static const size_t edges[] = {0,   1,   22,  23,  24, 25,
+                                   254, 255, 256, 257, 300};
     switch (fy_below(r, 4)) {
     case 0: return edges[fy_below(r, sizeof edges / sizeof edges[0])];
     case 1: return fy_below(r, 301);
@@ -207,9 +218,9 @@ static size_t fy_utf8_put(uint8_t *p, uint32_t c) {
 /* Valid UTF-8 of exactly len bytes with 1- to 4-byte sequences, including
  * the boundary code points of each class; ASCII pads the tail. */
 static void fy_gen_utf8(fy_rng *r, uint8_t *p, size_t len) {
-    static const uint32_t edges[] = {0x00,    0x7f,    0x80,    0x7ff,
-                                     0x800,   0xd7ff,  0xe000,  0xfffd,
-                                     0xffff,  0x10000, 0x10ffff};
+    static const uint32_t edges[] = {0x00,   0x7f,    0x80,    0x7ff,
+                                     0x800,  0xd7ff,  0xe000,  0xfffd,
+                                     0xffff, 0x10000, 0x10ffff};
     size_t i = 0;
     while (i < len) {
         uint32_t c;
@@ -400,14 +411,15 @@ static void fy_gen_node(fy_rng *r, fy_node *n, unsigned depth,
 
 static uint64_t fy_gen_count(fy_rng *r, uint64_t room) {
     static const uint64_t edges[] = {0, 1, 2, 23, 24};
-    uint64_t c = fy_below(r, 3) ? fy_below(r, 6)
-                                : edges[fy_below(r, sizeof edges / sizeof *edges)];
+    uint64_t c = fy_below(r, 3)
+                     ? fy_below(r, 6)
+                     : edges[fy_below(r, sizeof edges / sizeof *edges)];
     return c < room ? c : room;
 }
 
 static void fy_gen_node(fy_rng *r, fy_node *n, unsigned depth,
                         uint64_t *budget) {
-    bool can_nest = depth < FY_MAX_DEPTH && *budget > 0;
+    bool can_nest = depth<FY_MAX_DEPTH && * budget> 0;
     unsigned pick;
     /* Containers are favoured near the top so trees are not mostly flat. */
     if (can_nest && fy_below(r, 3 + depth) < 2)
@@ -438,8 +450,8 @@ static void fy_gen_node(fy_rng *r, fy_node *n, unsigned depth,
         p[len] = 0;
         n->u = len;
         n->data = p;
-        n->via_cstr = n->kind == FY_TEXT && memchr(p, 0, len) == NULL &&
-                      fy_below(r, 2);
+        n->via_cstr =
+            n->kind == FY_TEXT && memchr(p, 0, len) == NULL && fy_below(r, 2);
         n->lc_indef = fy_below(r, 6) == 0;
         n->chunk_seed = fy_next(r);
         break;
@@ -463,8 +475,11 @@ static void fy_gen_node(fy_rng *r, fy_node *n, unsigned depth,
     case FY_TAG: {
         /* libcbor 0.8 rejects the one-byte heads c6..d4 (tags 6..20). */
         static const uint64_t tags[] = {
-            0, 1, 2, 3, 4, 5, 21, 22, 23, 24, 32, 100, 255, 256, 1000, 55799,
-            65535, 65536, 0xffffffffu, 0x100000001u, UINT64_MAX};
+            0,         1,     2,     3,           4,
+            5,         21,    22,    23,          24,
+            32,        100,   255,   256,         1000,
+            55799,     65535, 65536, 0xffffffffu, 0x100000001u,
+            UINT64_MAX};
         n->u = tags[fy_below(r, sizeof tags / sizeof tags[0])];
         *budget -= 1;
         n->kids = fy_alloc_nodes(1);
@@ -487,8 +502,8 @@ static fy_node *fy_gen_tree(uint64_t seed, uint64_t index) {
     fy_rng_seed(&r, seed, index);
     fy_nodes_used = 0;
     fy_bytes_used = 0;
-    uint64_t budget = fy_below(&r, 4) == 0 ? 30 + fy_below(&r, 100)
-                                          : fy_below(&r, 30);
+    uint64_t budget =
+        fy_below(&r, 4) == 0 ? 30 + fy_below(&r, 100) : fy_below(&r, 30);
     fy_node *root = fy_alloc_nodes(1);
     fy_gen_node(&r, root, 0, &budget);
     return root;
@@ -688,9 +703,9 @@ static cbor_item_t *fy_lc_build(const fy_node *n) {
         for (size_t i = 0; i < k; i++) {
             const uint8_t *p = n->data + pos;
             size_t len = ends[i] - pos;
-            cbor_item_t *c = fy_lc_nonnull(
-                bytes ? cbor_build_bytestring(p, len)
-                      : cbor_build_stringn((const char *)p, len));
+            cbor_item_t *c =
+                fy_lc_nonnull(bytes ? cbor_build_bytestring(p, len)
+                                    : cbor_build_stringn((const char *)p, len));
             if (!(bytes ? cbor_bytestring_add_chunk(it, cbor_move(c))
                         : cbor_string_add_chunk(it, cbor_move(c))))
                 abort();
@@ -716,9 +731,11 @@ static cbor_item_t *fy_lc_build(const fy_node *n) {
                 abort();
         }
         break;
-    case FY_TAG: it = cbor_build_tag(n->u, cbor_move(fy_lc_build(n->kids))); break;
+    case FY_TAG:
+        it = cbor_build_tag(n->u, cbor_move(fy_lc_build(n->kids)));
+        break;
     case FY_SIMPLE:
-        it = n->u <= 21 ? cbor_build_bool(n->u == 21)
+        it = n->u <= 21   ? cbor_build_bool(n->u == 21)
              : n->u == 22 ? cbor_new_null()
                           : cbor_new_undef();
         break;
@@ -742,19 +759,20 @@ static cbor_item_t *fy_lc_build(const fy_node *n) {
     return fy_lc_nonnull(it);
 }
 
-/* ---------------------------------------------------------------- comparison */
+/* ---------------------------------------------------------------- comparison
+ */
 
 static char fy_why[256]; /* first mismatch of the current item */
 
-#define FY_FAIL(...)                                                          \
+#define FY_FAIL(...)                                                           \
     do {                                                                       \
         snprintf(fy_why, sizeof fy_why, __VA_ARGS__);                          \
         return false;                                                          \
     } while (0)
 
 static const char *fy_kind_name(fy_kind k) {
-    static const char *names[] = {"uint",  "negint", "bytes",  "text", "array",
-                                  "map",   "tag",    "simple", "float"};
+    static const char *names[] = {"uint", "negint", "bytes",  "text", "array",
+                                  "map",  "tag",    "simple", "float"};
     return k < FY_NKINDS ? names[k] : "?";
 }
 
@@ -788,8 +806,8 @@ static bool fy_cmp_lc(const cbor_item_t *c, const fy_node *n, unsigned depth) {
                     n->u, cbor_get_int(c));
         /* libcbor records the head width it read: ferry's must be minimal. */
         if (fy_lc_int_bytes(c) != fy_int_width(n->u))
-            FY_FAIL("depth %u: %s %" PRIu64 " written with %u-byte head",
-                    depth, k, n->u, fy_lc_int_bytes(c));
+            FY_FAIL("depth %u: %s %" PRIu64 " written with %u-byte head", depth,
+                    k, n->u, fy_lc_int_bytes(c));
         return true;
     case FY_BYTES:
     case FY_TEXT: {
@@ -801,7 +819,8 @@ static bool fy_cmp_lc(const cbor_item_t *c, const fy_node *n, unsigned depth) {
                   : !cbor_string_is_definite(c))
             FY_FAIL("depth %u: %s is indefinite", depth, k);
         size_t len = bytes ? cbor_bytestring_length(c) : cbor_string_length(c);
-        const uint8_t *p = bytes ? cbor_bytestring_handle(c) : cbor_string_handle(c);
+        const uint8_t *p =
+            bytes ? cbor_bytestring_handle(c) : cbor_string_handle(c);
         if (len != n->u)
             FY_FAIL("depth %u: %s length want %" PRIu64 " got %zu", depth, k,
                     n->u, len);
@@ -872,8 +891,8 @@ static bool fy_cmp_lc(const cbor_item_t *c, const fy_node *n, unsigned depth) {
                     depth, fy_bitsd(n->fbits), n->fbits, want_w, got_w);
         double got = cbor_float_get_float(c);
         if (!fy_same_float(got, n->fbits))
-            FY_FAIL("depth %u: float want %a got %a", depth,
-                    fy_bitsd(n->fbits), got);
+            FY_FAIL("depth %u: float want %a got %a", depth, fy_bitsd(n->fbits),
+                    got);
         return true;
     }
     case FY_NKINDS: break;
@@ -912,16 +931,15 @@ static bool fy_expect_end(ferry_cbor_reader *r, ferry_cbor_type container,
         return false;
     if (it.container != container || it.indefinite != indef)
         FY_FAIL("depth %u: END closes %s%s, want %s%s", depth,
-                it.indefinite ? "indefinite " : "",
-                fy_ftype_name(it.container), indef ? "indefinite " : "",
-                fy_ftype_name(container));
+                it.indefinite ? "indefinite " : "", fy_ftype_name(it.container),
+                indef ? "indefinite " : "", fy_ftype_name(container));
     return true;
 }
 
 static const ferry_cbor_type fy_ftype_of[] = {
-    FERRY_CBOR_UINT, FERRY_CBOR_NEGINT, FERRY_CBOR_BYTES,  FERRY_CBOR_TEXT,
-    FERRY_CBOR_ARRAY, FERRY_CBOR_MAP,   FERRY_CBOR_TAG,    FERRY_CBOR_SIMPLE,
-    FERRY_CBOR_FLOAT};
+    FERRY_CBOR_UINT, FERRY_CBOR_NEGINT, FERRY_CBOR_BYTES,
+    FERRY_CBOR_TEXT, FERRY_CBOR_ARRAY,  FERRY_CBOR_MAP,
+    FERRY_CBOR_TAG,  FERRY_CBOR_SIMPLE, FERRY_CBOR_FLOAT};
 
 /* Consumes the events of one node from ferry's reader and compares them. */
 static bool fy_cmp_events(ferry_cbor_reader *r, const fy_node *n,
@@ -990,13 +1008,13 @@ static bool fy_cmp_events(ferry_cbor_reader *r, const fy_node *n,
         return fy_expect_end(r, t, false, depth);
     case FY_FLOAT:
         if (it.width != n->lc_width)
-            FY_FAIL("depth %u: float width want %u got %u", depth,
-                    n->lc_width, it.width);
+            FY_FAIL("depth %u: float width want %u got %u", depth, n->lc_width,
+                    it.width);
         /* Strict on bits: a reader that widens via a C cast would quiet
          * signalling NaNs and lose the payload recode must keep. */
         if (fy_dbits(it.f) != n->fbits)
-            FY_FAIL("depth %u: float want %a (%016" PRIx64 ") got %a (%016"
-                    PRIx64 ") from width %u",
+            FY_FAIL("depth %u: float want %a (%016" PRIx64
+                    ") got %a (%016" PRIx64 ") from width %u",
                     depth, fy_bitsd(n->fbits), n->fbits, it.f, fy_dbits(it.f),
                     n->lc_width);
         return true;
@@ -1010,7 +1028,8 @@ static bool fy_cmp_events(ferry_cbor_reader *r, const fy_node *n,
 static uint64_t fy_items = 1000;
 static uint64_t fy_seed = 20250101; /* fixed, so meson runs are repeatable */
 
-#define FY_MAX_REPORTS 10 /* printed failures per test; the rest are counted */
+#define FY_MAX_REPORTS 10 /* printed failures per test; the rest are counted   \
+                           */
 
 static void fy_hex(char *dst, size_t cap, const uint8_t *p, size_t n) {
     size_t i = 0, o = 0;
@@ -1099,8 +1118,8 @@ static void test_ferry_to_libcbor(void) {
                          (int)res.error.code, res.error.position);
             } else if (res.read != b.len) {
                 ok = false;
-                snprintf(fy_why, sizeof fy_why,
-                         "libcbor read %zu of %zu bytes", res.read, b.len);
+                snprintf(fy_why, sizeof fy_why, "libcbor read %zu of %zu bytes",
+                         res.read, b.len);
             } else {
                 ok = fy_cmp_lc(c, root, 0);
             }
@@ -1144,8 +1163,9 @@ static void test_ferry_to_libcbor(void) {
         if (!ok && ++failed <= FY_MAX_REPORTS) {
             fy_hex(fy_hexa, sizeof fy_hexa, b.data, b.len);
             fy_hex(fy_hexb, sizeof fy_hexb, ref.p, ref.len);
-            CHECK(ok, "seed %" PRIu64 " item %" PRIu64 ": %s\n  ferry: %s\n"
-                      "  ref:   %s",
+            CHECK(ok,
+                  "seed %" PRIu64 " item %" PRIu64 ": %s\n  ferry: %s\n"
+                  "  ref:   %s",
                   fy_seed, i, fy_why, fy_hexa, fy_hexb);
         }
         ferry_cbor_buf_free(&b);
@@ -1268,8 +1288,9 @@ static void test_recode_matches(void) {
             fy_hex(fy_hexb, sizeof fy_hexb, enc.data, enc.len);
             char in[1024];
             fy_hex(in, sizeof in, bytes, len);
-            CHECK(ok, "seed %" PRIu64 " item %" PRIu64 ": %s\n  libcbor: %s\n"
-                      "  recode:  %s\n  ferry:   %s",
+            CHECK(ok,
+                  "seed %" PRIu64 " item %" PRIu64 ": %s\n  libcbor: %s\n"
+                  "  recode:  %s\n  ferry:   %s",
                   fy_seed, i, fy_why, in, fy_hexa, fy_hexb);
         }
         ferry_cbor_buf_free(&enc);
@@ -1280,7 +1301,8 @@ static void test_recode_matches(void) {
     CHECK(failed == 0, "%" PRIu64 " of %" PRIu64 " items failed", failed,
           fy_items);
     printf("# recode_matches: %" PRIu64 " inputs differed from preferred "
-           "serialization\n", differ);
+           "serialization\n",
+           differ);
     fy_print_stats("recode_matches", &st, failed,
                    (double)(clock() - t0) / CLOCKS_PER_SEC);
 }

@@ -49,7 +49,8 @@ static const ferry_cbor_limits fy_tight = {
     .max_depth = 8, .max_items = 64, .max_len = 32};
 
 static bool fy_same_bytes(const ferry_cbor_buf *a, const ferry_cbor_buf *b) {
-    return a->len == b->len && (a->len == 0 || !memcmp(a->data, b->data, a->len));
+    return a->len == b->len &&
+           (a->len == 0 || !memcmp(a->data, b->data, a->len));
 }
 
 /* Set by fy_walk: the input used an indefinite length somewhere. */
@@ -149,8 +150,7 @@ static void fy_fold_string(const ferry_cbor_item *ea, ferry_cbor_item *eb,
             memcpy(scratch + len, c.data, (size_t)c.u);
         len += (size_t)c.u;
     }
-    FY_REQUIRE(c.depth == ea->depth && c.container == ea->type &&
-               c.indefinite);
+    FY_REQUIRE(c.depth == ea->depth && c.container == ea->type && c.indefinite);
     FY_REQUIRE(eb->type == ea->type && !eb->indefinite && eb->u == len);
     FY_REQUIRE(len == 0 || !memcmp(eb->data, scratch, len));
 }
@@ -260,8 +260,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     if (rc == FERRY_OK) {
         FY_REQUIRE(diag.len > 0);
-        FY_REQUIRE(ferry_cbor_check(rec.data, rec.len, NULL, NULL) ==
-                   FERRY_OK);
+        FY_REQUIRE(ferry_cbor_check(rec.data, rec.len, NULL, NULL) == FERRY_OK);
 
         ferry_cbor_buf rec2, diag1, diag2;
         ferry_cbor_buf_init(&rec2);
