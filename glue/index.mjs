@@ -12,7 +12,7 @@
 // are CBOR envelopes in ArrayBuffers, always transferred.
 import { encode, decode, OutOfBand, TAG_OOB } from './cbor.mjs';
 import { addExtension } from 'cbor-x';
-import { KIND, HOST, FerryError, errorFromBody, unpackItems, peekHeader, errorEnvelope } from './protocol.mjs';
+import { KIND, HOST, FerryError, errorFromBody, unpackItems, peekHeader, errorEnvelope, postItems } from './protocol.mjs';
 import { isNode, onMessage, onWorkerError, compileModule } from './platform.mjs';
 
 export { FerryError } from './protocol.mjs';
@@ -104,24 +104,7 @@ function flush() {
   batches.clear();
 }
 
-/** Posts envelope items on a port or worker: alone, or as one batch. The
- * buffers are always in the transfer list (and detached afterwards). */
-export function postItems(target, items) {
-  if (items.length === 1) {
-    const it = items[0];
-    if (it.xfer) target.postMessage([it.buf, ...it.xfer], [it.buf, ...it.xfer]);
-    else target.postMessage(it.buf, [it.buf]);
-    return;
-  }
-  const xfer = [];
-  const b = items.map((it) => {
-    xfer.push(it.buf);
-    if (!it.xfer) return it.buf;
-    xfer.push(...it.xfer);
-    return [it.buf, ...it.xfer];
-  });
-  target.postMessage({ b }, xfer);
-}
+export { postItems };
 
 // ---------------------------------------------------------------- refs
 
@@ -202,6 +185,17 @@ class ActorRef {
     post(this.#a.worker, { buf, xfer: null });
   }
 
+  /** Counters of the actor's worker: bytes and messages copied into and out
+   * of wasm memory, blobs held, mailbox length, memory size. */
+  stats() {
+    this.#sys._check(this.#a);
+    return new Promise((resolve) => {
+      const seq = this.#sys._corr();
+      this.#a.statsWaiters.set(seq, resolve);
+      this.#a.worker.postMessage({ ctl: 'stats', seq });
+    });
+  }
+
   /** Stops the actor (terminates its worker); resolves when it is down. */
   async stop() {
     if (this.#a.state !== 'down') {
@@ -269,7 +263,7 @@ export class System {
       return Promise.reject(e);
     }
     const id = this.#nextId++;
-    const a = { id, name, state: 'starting', worker: null, waiters: [] };
+    const a = { id, name, state: 'starting', worker: null, waiters: [], statsWaiters: new Map() };
     a.downPromise = new Promise((r) => (a.resolveDown = r));
     this.#actors.set(id, a);
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
@@ -344,6 +338,10 @@ export class System {
         break;
       case 'connect':
         this.#connect(a, msg.to);
+        break;
+      case 'stats':
+        a.statsWaiters.get(msg.seq)?.(msg.stats);
+        a.statsWaiters.delete(msg.seq);
         break;
       default:
         break;

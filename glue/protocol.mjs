@@ -108,3 +108,29 @@ export function unpackItems(data, out) {
   else if (data && Array.isArray(data.b)) for (const it of data.b) unpackItems(it, out);
   return out;
 }
+
+// A batch is capped so that one postMessage never carries an unbounded
+// transfer list; 1024 envelopes amortise the per-message cost well.
+export const MAX_BATCH = 1024;
+
+/** Posts envelope items {buf, xfer} on a port or worker: alone, or in
+ * batches. Every buffer is in the transfer list (detached afterwards). */
+export function postItems(target, items) {
+  if (items.length === 1) {
+    const it = items[0];
+    if (it.xfer) target.postMessage([it.buf, ...it.xfer], [it.buf, ...it.xfer]);
+    else target.postMessage(it.buf, [it.buf]);
+    return;
+  }
+  for (let start = 0; start < items.length; start += MAX_BATCH) {
+    const chunk = items.slice(start, start + MAX_BATCH);
+    const xfer = [];
+    const b = chunk.map((it) => {
+      xfer.push(it.buf);
+      if (!it.xfer) return it.buf;
+      xfer.push(...it.xfer);
+      return [it.buf, ...it.xfer];
+    });
+    target.postMessage({ b }, xfer);
+  }
+}

@@ -7,7 +7,7 @@
 // unwind, the export returns to this event loop, and the actor is resumed
 // (rewound) when a message arrives or its timeout fires.
 import { decode } from './cbor.mjs';
-import { KIND, HOST, ERRNO, errorEnvelope, peekHeader, unpackItems } from './protocol.mjs';
+import { KIND, HOST, ERRNO, errorEnvelope, peekHeader, unpackItems, postItems } from './protocol.mjs';
 import { onMessage, hostPort, closeSelf } from './platform.mjs';
 
 const host = await hostPort();
@@ -34,6 +34,10 @@ const outstanding = new Map(); // corr of our calls -> destination id
 const abandoned = new Set(); // corrs whose call timed out: drop late replies
 const downPeers = new Map(); // id -> reason
 
+// Bytes copied across the wasm memory boundary, for ref.stats(): blobs
+// must never show up here.
+const stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+
 // --------------------------------------------------------------- blobs
 const blobs = new Map(); // handle -> ArrayBuffer
 let nextBlob = 1;
@@ -58,25 +62,8 @@ function post(port, item) {
 // Everything posted during one turn leaves in one postMessage per port.
 function flush() {
   flushQueued = false;
-  for (const [port, items] of batches) {
-    if (items.length === 1) sendItem(port, items[0]);
-    else {
-      const xfer = [];
-      const b = items.map((it) => {
-        xfer.push(it.buf);
-        if (!it.xfer) return it.buf;
-        xfer.push(...it.xfer);
-        return [it.buf, ...it.xfer];
-      });
-      port.postMessage({ b }, xfer);
-    }
-  }
+  for (const [port, items] of batches) postItems(port, items);
   batches.clear();
-}
-
-function sendItem(port, it) {
-  if (it.xfer) port.postMessage([it.buf, ...it.xfer], [it.buf, ...it.xfer]);
-  else port.postMessage(it.buf, [it.buf]);
 }
 
 function route(to, item) {
@@ -320,6 +307,8 @@ const env = {
     const m = current;
     current = null;
     if (dst) new Uint8Array(mem(), dst, m.u8.length).set(m.u8);
+    stats.bytesIn += m.u8.length;
+    stats.messagesIn++;
     const n = m.xfer ? m.xfer.length : 0;
     const base = nextBlob;
     for (let i = 0; i < n; i++) blobs.set(nextBlob++, m.xfer[i]);
@@ -353,6 +342,8 @@ const env = {
       out.set(heap.subarray(p, p + n), o);
       o += n;
     }
+    stats.bytesOut += total;
+    stats.messagesOut++;
     if (kind === KIND.CALL) outstanding.set(corr, to);
     route(to, { buf, xfer });
     return 0;
@@ -372,6 +363,7 @@ const env = {
     const b = blobs.get(h);
     if (!b || off + len > b.byteLength) return ERRNO.EINVAL;
     new Uint8Array(mem(), dst, len).set(new Uint8Array(b, off, len));
+    stats.bytesIn += len;
     return 0;
   },
   ferry_blob_from_(src, len) {
@@ -381,6 +373,7 @@ const env = {
     } catch {
       return 0;
     }
+    stats.bytesOut += len;
     blobs.set(nextBlob, b);
     return nextBlob++;
   },
@@ -486,6 +479,9 @@ function control(msg) {
     }
     case 'peer':
       connectPeer(msg.id, msg.port);
+      break;
+    case 'stats':
+      host.postMessage({ ctl: 'stats', seq: msg.seq, stats: { ...stats, blobs: blobs.size, mailbox: queue.length - qhead, memory: ex ? mem().byteLength : 0 } });
       break;
     case 'peer-fail':
     case 'down':
