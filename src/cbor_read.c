@@ -246,7 +246,7 @@ int ferry_cbor_read(ferry_cbor_reader *r, ferry_cbor_item *it) {
         if (major != want)
             return fy_fail(r, FERRY_EMALFORMED, head,
                            "chunk of the indefinite-length %s at byte %zu "
-                           "is a %s",
+                           "has the wrong type (%s)",
                            fy_major_names[want], top->start,
                            fy_major_names[major]);
         if (ai == 31)
@@ -313,8 +313,10 @@ int ferry_cbor_read(ferry_cbor_reader *r, ferry_cbor_item *it) {
                            "%s of %llu bytes exceeds the limit of %llu",
                            fy_major_names[major], (unsigned long long)arg,
                            (unsigned long long)r->lim.max_len);
-        if (top && top->indef) {
-            /* Chunks of one string share its length limit. */
+        if (top && top->indef &&
+            (top->type == FERRY_CBOR_BYTES || top->type == FERRY_CBOR_TEXT)) {
+            /* Chunks of one string share its length limit. (Only chunks:
+             * an indefinite map keeps its key/value parity in `left`.) */
             if (arg > r->lim.max_len - top->left)
                 return fy_fail(r, FERRY_ELIMIT, head,
                                "%s at byte %zu grows beyond the limit of "

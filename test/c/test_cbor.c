@@ -411,7 +411,29 @@ static void test_text_escapes(void) {
     ferry_cbor_buf_free(&out);
 }
 
+/* Strings inside indefinite maps and arrays: each string has its own
+ * max_len budget, and their lengths do not disturb key/value pairing. */
+static void test_indefinite_containers(void) {
+    uint8_t in[64];
+    size_t n = unhex("bf411f01ff", in); /* {_ h'1f': 1} */
+    ferry_cbor_error e;
+    CHECK(ferry_cbor_check(in, n, NULL, &e) == FERRY_OK, "%s", e.reason);
+    ferry_cbor_limits lim = ferry_cbor_default_limits;
+    lim.max_len = 32;
+    /* [_ "a" x 20, "a" x 20]: 40 bytes of text, 20 per string. */
+    n = 0;
+    in[n++] = 0x9f;
+    for (int k = 0; k < 2; k++) {
+        in[n++] = 0x74;
+        memset(in + n, 'a', 20);
+        n += 20;
+    }
+    in[n++] = 0xff;
+    CHECK(ferry_cbor_check(in, n, &lim, &e) == FERRY_OK, "%s", e.reason);
+}
+
 static const fy_test tests[] = {
+    TEST(test_indefinite_containers),
     TEST(test_error_table),  TEST(test_encode_ints),  TEST(test_encode_floats),
     TEST(test_encode_misc),  TEST(test_appendix_a),   TEST(test_malformed),
     TEST(test_truncations),  TEST(test_deep_nesting), TEST(test_reader_events),

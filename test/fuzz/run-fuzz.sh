@@ -5,6 +5,6 @@
 # corpus in the source tree must stay as committed.
 set -e
 bin=$1 seconds=$2 seeds=$3 work=$4
-mkdir -p "$work"
+mkdir -p "$work" "$work-artifacts"
 exec "$bin" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
-  -timeout=10 "$work" "$seeds"
+  -timeout=10 -artifact_prefix="$work-artifacts/" "$work" "$seeds"
