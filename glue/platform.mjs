@@ -19,7 +19,10 @@ export function onWorkerError(worker, fn) {
   } else {
     worker.addEventListener('error', (e) => {
       e.preventDefault?.();
-      fn(e.error || new Error(e.message || 'worker error'));
+      // A worker whose script or imports fail to load gets a plain Event
+      // with no message (e.g. a bare specifier: import maps do not apply
+      // inside workers).
+      fn(e.error || new Error(e.message || 'the worker script or one of its imports failed to load'));
     });
   }
 }
@@ -54,7 +57,7 @@ export async function compileModule(source) {
     return WebAssembly.compile(await fs.readFile(url ? fileURLToPath(url) : source));
   }
   const res = await fetch(url ?? source);
-  if (!res.ok) throw new Error(`cannot load ${url}: HTTP ${res.status}`);
+  if (!res.ok) throw new Error(`cannot load ${url ?? source}: HTTP ${res.status}`);
   return WebAssembly.compileStreaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer());
 }
 

@@ -54,11 +54,15 @@ beforeAll(async () => {
     } catch (e) {
       throw new Error(`playwright-core is missing: run ./configure (npm ci installs it): ${e.message}`);
     }
+    // The page's import map, applied by the server to worker scripts too
+    // (browsers do not): glue/worker.mjs still reaches 'cbor-x' through
+    // cbor.mjs. Once the worker's module graph has no bare imports,
+    // server.rewritten stays empty and this option can go.
     server = await startServer({ root, workerImportMap: readImportMap(PAGE) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20000 });
     page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
-    watch(page, 'the page');
-    page.on('worker', (w) => watch(w, `worker ${w.url().replace(server.url, '')}`));
+    // The page's console event also carries its workers' console messages.
+    watch(page, 'the page or a worker');
     page.on('pageerror', (e) => problems.push(`uncaught error in the page: ${e.stack || e.message}`));
     page.on('crash', () => problems.push('the page crashed'));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
@@ -110,7 +114,7 @@ describe('ferry in headless Chromium', () => {
   test('the page loads; three modules compile; a missing module is EINVAL', async () => {
     const r = await scenario('start');
     expect(r.value.missing.code).toBe('EINVAL');
-    expect(r.value.missing.message).toMatch(/HTTP 404/);
+    expect(r.value.missing.message).toMatch(/cannot load \/build\/wasm\/missing\.wasm: HTTP 404/);
   });
 
   test('echo (examples/echo): nested objects, bytes and BigInts round-trip', async () => {
@@ -152,7 +156,6 @@ describe('ferry in headless Chromium', () => {
     expect(r.value).toEqual({ code: 'ERANGE', message: 'order.items[0].qty: 300 does not fit uint8' });
   });
 
-  test('probe', () => scenario('probe'));
   test('shutdown ends every System', async () => {
     const r = await scenario('shutdown');
     expect(r.value.systems.sort()).toEqual(['echo', 'pingpong', 'test']);

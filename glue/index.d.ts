@@ -1,0 +1,121 @@
+// Types for the `ferry` package (glue/index.mjs).
+
+/** FERRY_E* names; see include/ferry/error.h. */
+export type FerryCode =
+  | 'OK' | 'EINVAL' | 'ENOMEM' | 'ENOSPC' | 'ETRUNCATED' | 'EMALFORMED' | 'EINVALID'
+  | 'ETRAILING' | 'ELIMIT' | 'ETYPE' | 'ERANGE' | 'EMISSING' | 'EDOWN' | 'ETIMEDOUT'
+  | 'EFULL' | 'ECANCELED' | 'ENOTFOUND' | 'ECLOSED' | 'EREMOTE';
+
+export class FerryError extends Error {
+  readonly name: 'FerryError';
+  /** 'EDOWN', 'ETIMEDOUT', ... */
+  readonly code: FerryCode;
+  /** The negative C value of code. */
+  readonly errno: number;
+  /** The actor involved, when there is one. */
+  readonly actor?: number;
+  readonly remoteName?: string;
+  readonly remoteStack?: string;
+}
+
+/** Why an actor stopped. */
+export interface DownReason {
+  code: FerryCode;
+  /** 'Trap', 'Exit', 'Stopped', 'Shutdown', 'SpawnFailed', or an Error name. */
+  name: string;
+  message: string;
+  stack?: string;
+  exitCode?: number;
+  /** true when it returned or was stopped, false when it failed. */
+  normal?: boolean;
+  actor: number;
+}
+
+export interface MailboxLimits {
+  /** Messages waiting (default 10,000). */
+  messages?: number;
+  /** Bytes waiting (default 256 MiB). */
+  bytes?: number;
+}
+
+export interface CallOptions {
+  /** Milliseconds; rejects with ETIMEDOUT after. */
+  timeout?: number;
+  /** Rejects with ECANCELED when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface ActorStats {
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  blobs: number;
+  mailbox: number;
+  memory: number;
+}
+
+/** Marks a buffer to be moved (as a blob), not copied. */
+export interface Transferred {
+  readonly buffer: ArrayBuffer;
+}
+export function transfer(buffer: ArrayBuffer | ArrayBufferView): Transferred;
+
+/** A blob or other transferable referred to by index (tag 41999). */
+export class OutOfBand {
+  constructor(index: number);
+  readonly index: number;
+}
+
+export interface ActorRef {
+  readonly id: number;
+  /** The actor type. */
+  readonly name: string;
+  readonly alive: boolean;
+  /** Resolves when the actor stops or crashes. */
+  readonly down: Promise<DownReason>;
+  /** Sends from the actor to the host. */
+  onmessage: ((msg: { type: string; value: unknown; from: number }) => void) | null;
+  /** Sends that could not be delivered, rejected malformed messages. */
+  onerror: ((err: FerryError) => void) | null;
+  send(type: string, value?: unknown): void;
+  call<T = unknown>(type: string, value?: unknown, options?: CallOptions): Promise<T>;
+  stop(): Promise<DownReason>;
+  stats(): Promise<ActorStats>;
+  postRaw(envelope: ArrayBuffer): void;
+}
+
+export interface StartOptions {
+  /** The .wasm built by ferry-build. */
+  module: URL | string | ArrayBuffer | ArrayBufferView | Response | WebAssembly.Module;
+  /** Default mailbox bounds for every actor. */
+  mailbox?: MailboxLimits;
+  /** Bytes reserved for an unwound actor stack (256 KiB). */
+  asyncStack?: number;
+}
+
+export interface SpawnOptions {
+  /** The init value, the body of the actor's init message. */
+  init?: unknown;
+  mailbox?: MailboxLimits;
+}
+
+export class System {
+  static start(options: StartOptions): Promise<System>;
+  readonly module: WebAssembly.Module;
+  readonly actors: ActorRef[];
+  spawn(name: string, options?: SpawnOptions): Promise<ActorRef>;
+  /** Answers actors' calls to the host (FERRY_HOST). */
+  handle(type: string, fn: (value: unknown, from: ActorRef | undefined) => unknown): void;
+  shutdown(): Promise<void>;
+}
+
+/** Posts envelope items (ArrayBuffers, transferred) on a port. */
+export function postItems(
+  target: { postMessage(data: unknown, transfer: Transferable[]): void },
+  items: { buf: ArrayBuffer; xfer: ArrayBuffer[] | null }[],
+): void;
+
+export const HOST: 0;
+export const KIND: Readonly<{ SEND: 0; CALL: 1; REPLY: 2; ERROR: 3 }>;
+export function peekHeader(bytes: Uint8Array): { kind: number; corr: number } | null;
