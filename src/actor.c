@@ -14,7 +14,8 @@
 #include "envelope.h"
 #include "ferry/actor.h"
 
-#define FY_IMPORT(name) __attribute__((import_module("env"), import_name(#name)))
+#define FY_IMPORT(name)                                                        \
+    __attribute__((import_module("env"), import_name(#name)))
 #define FY_EXPORT(name) __attribute__((export_name(#name), used))
 
 /* Waits for the next message (corr 0) or for the reply or error with this
@@ -60,8 +61,8 @@ FY_EXPORT(ferry__type_names) const char *ferry__type_names(void) {
     size_t n = 0;
     fy_type_list[0] = '\0';
     for (size_t i = 0; i < fy_ntypes && n < sizeof fy_type_list; i++)
-        n += (size_t)snprintf(fy_type_list + n, sizeof fy_type_list - n,
-                              "%s%s", i ? ", " : "", fy_types[i].name);
+        n += (size_t)snprintf(fy_type_list + n, sizeof fy_type_list - n, "%s%s",
+                              i ? ", " : "", fy_types[i].name);
     return fy_type_list;
 }
 
@@ -164,8 +165,8 @@ int ferry_reply(const ferry_msg *req, const ferry_schema *s,
                 const void *value) {
     int rc = fy_check_call(req);
     return rc ? rc
-              : fy_post_struct(req->from, FERRY_MSG_REPLY, req->type,
-                               req->corr, s, value);
+              : fy_post_struct(req->from, FERRY_MSG_REPLY, req->type, req->corr,
+                               s, value);
 }
 
 int ferry_reply_raw(const ferry_msg *req, const void *cbor, size_t len) {
@@ -195,8 +196,8 @@ static int fy_error_body(ferry_cbor_buf *b, int code, const char *message) {
     return b->err;
 }
 
-static int fy_post_error(ferry_id to, const char *type, uint64_t corr,
-                         int code, const char *message) {
+static int fy_post_error(ferry_id to, const char *type, uint64_t corr, int code,
+                         const char *message) {
     ferry_cbor_buf b;
     ferry_cbor_buf_init(&b);
     int rc = fy_error_body(&b, code, message);
@@ -209,7 +210,8 @@ static int fy_post_error(ferry_id to, const char *type, uint64_t corr,
 
 int ferry_reply_error(const ferry_msg *req, int code, const char *message) {
     int rc = fy_check_call(req);
-    return rc ? rc : fy_post_error(req->from, req->type, req->corr, code, message);
+    return rc ? rc
+              : fy_post_error(req->from, req->type, req->corr, code, message);
 }
 
 /* ----------------------------------------------------------- receiving */
@@ -247,7 +249,8 @@ static int fy_receive(ferry_msg *out, int timeout_ms, uint64_t corr) {
         if (rc) {
             /* Tell the sender, drop the message, keep running. */
             char why[200];
-            snprintf(why, sizeof why, "actor %u rejected a malformed message: "
+            snprintf(why, sizeof why,
+                     "actor %u rejected a malformed message: "
                      "error at byte %zu: %s",
                      (unsigned)fy_self_id(), e.offset, e.reason);
             fy_post_error(meta[0], "ferry.malformed", 0, rc, why);

@@ -81,8 +81,22 @@ static int fy_put_head_ai(ferry_cbor_buf *b, unsigned major, unsigned ai,
         return rc;
     uint8_t *p = b->data + b->len;
     p[0] = (uint8_t)(major << 5 | ai);
-    for (size_t i = 0; i < n; i++)
-        p[1 + i] = (uint8_t)(arg >> (8 * (n - 1 - i)));
+    switch (n) { /* fixed widths: a few stores each, no loop */
+    case 0: break;
+    case 1: p[1] = (uint8_t)arg; break;
+    case 2:
+        p[1] = (uint8_t)(arg >> 8);
+        p[2] = (uint8_t)arg;
+        break;
+    case 4:
+        for (int i = 0; i < 4; i++)
+            p[1 + i] = (uint8_t)(arg >> (24 - 8 * i));
+        break;
+    default:
+        for (int i = 0; i < 8; i++)
+            p[1 + i] = (uint8_t)(arg >> (56 - 8 * i));
+        break;
+    }
     b->len += n + 1;
     return FERRY_OK;
 }

@@ -152,7 +152,8 @@ double fy_cbor_single_to_double(uint32_t s) {
 }
 
 /* Marks one item as finished inside its parent. */
-static void fy_complete(ferry_cbor_reader *r) {
+static inline __attribute__((always_inline)) void
+fy_complete(ferry_cbor_reader *r) {
     if (r->depth == 0) {
         r->state = FY_READ_DONE_ITEM;
         return;

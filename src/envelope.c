@@ -1,7 +1,8 @@
 /*
- * envelope.c - the wire envelope [kind, type, corr, body] (docs/wire-format.md):
- * building its head and parsing a received one strictly. Platform
- * independent, so it is tested natively as well as used by the wasm runtime.
+ * envelope.c - the wire envelope [kind, type, corr, body]
+ * (docs/wire-format.md): building its head and parsing a received one strictly.
+ * Platform independent, so it is tested natively as well as used by the wasm
+ * runtime.
  */
 #include <string.h>
 

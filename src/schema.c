@@ -20,9 +20,9 @@
 #include "ferry/schema.h"
 
 static const char *const fy_kind_names[FERRY_K__COUNT] = {
-    "bool",   "int8",   "int16", "int32", "int64",  "uint8",
-    "uint16", "uint32", "uint64", "float32", "float64", "text",
-    "text",   "bytes",  "blob",  "actor id", "struct", "array",
+    "bool",   "int8",   "int16",  "int32",    "int64",   "uint8",
+    "uint16", "uint32", "uint64", "float32",  "float64", "text",
+    "text",   "bytes",  "blob",   "actor id", "struct",  "array",
 };
 
 const char *ferry_kind_name(ferry_kind k) {
@@ -155,7 +155,8 @@ static void fy_enc_bytes(fy_enc *e, unsigned major, const void *p, size_t n) {
     if (e->sg && major == 2 && n >= e->threshold && n > 0) {
         /* Close the CBOR run so far, then point at the caller's bytes. */
         ferry_sg *sg = e->sg;
-        int rc = fy_seg_push(sg, NULL, e->seg_start, sg->buf.len - e->seg_start);
+        int rc =
+            fy_seg_push(sg, NULL, e->seg_start, sg->buf.len - e->seg_start);
         if (!rc)
             rc = fy_seg_push(sg, p, 0, n);
         if (rc)
@@ -175,19 +176,19 @@ static void fy_enc_value(fy_enc *e, const ferry_field *f, const uint8_t *v) {
     case FERRY_K_I8: {
         int8_t x;
         memcpy(&x, p, 1);
-        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~(int64_t)x : (uint64_t)x);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t) ~(int64_t)x : (uint64_t)x);
         break;
     }
     case FERRY_K_I16: {
         int16_t x;
         memcpy(&x, p, 2);
-        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~(int64_t)x : (uint64_t)x);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t) ~(int64_t)x : (uint64_t)x);
         break;
     }
     case FERRY_K_I32: {
         int32_t x;
         memcpy(&x, p, 4);
-        fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~(int64_t)x : (uint64_t)x);
+        fy_enc_head(e, x < 0, x < 0 ? (uint64_t) ~(int64_t)x : (uint64_t)x);
         break;
     }
     case FERRY_K_I64: {
@@ -301,13 +302,26 @@ static void fy_enc_struct(fy_enc *e, const ferry_schema *s, const uint8_t *v) {
         const ferry_field *f = &s->fields[i];
         if (f->optional && !*(const bool *)(v + f->present_off))
             continue;
-        fy_enc_head(e, 3, f->name_len);
-        fy_enc_raw(e, f->name, f->name_len);
+        if (e->buf && f->name_len < 24) {
+            /* The usual short key: head and name in one reservation. */
+            ferry_cbor_buf *b = e->buf;
+            if (ferry_cbor_buf_reserve(b, 1 + (size_t)f->name_len) == 0) {
+                uint8_t *o = b->data + b->len;
+                o[0] = (uint8_t)(0x60 | f->name_len);
+                for (uint32_t k = 0; k < f->name_len; k++)
+                    o[1 + k] = (uint8_t)f->name[k];
+                b->len += 1 + (size_t)f->name_len;
+            }
+        } else {
+            fy_enc_head(e, 3, f->name_len);
+            fy_enc_raw(e, f->name, f->name_len);
+        }
         fy_enc_value(e, f, v);
     }
 }
 
-int ferry_encode(const ferry_schema *s, const void *value, ferry_cbor_buf *out) {
+int ferry_encode(const ferry_schema *s, const void *value,
+                 ferry_cbor_buf *out) {
     if (out->err)
         return out->err;
     /* No sizing pass: output buffers are reused, so growth is rare and a
@@ -745,8 +759,11 @@ static int fy_dec_value(fy_dec *d, const ferry_field *f, uint8_t *base,
                                "out of memory (arena) for %zu elements", cap);
         size_t n = 0;
         ferry_cbor_item e;
+        /* One path entry for the whole array; its index follows n. */
+        fy_path_push_index(d, 0);
         for (;;) {
-            fy_path_push_index(d, n);
+            if (d->depth && !d->hidden)
+                d->path[d->depth - 1].index = n;
             if ((rc = fy_next(d, &e)))
                 return rc;
             if (e.type == FERRY_CBOR_END) {
@@ -771,11 +788,9 @@ static int fy_dec_value(fy_dec *d, const ferry_field *f, uint8_t *base,
                 cap = ncap;
             }
             uint8_t *slot = items + n * f->elem_size;
-            memset(slot, 0, f->elem_size);
             rc = fy_dec_value(d, f->elem, slot, &e);
             if (rc)
                 return rc;
-            fy_path_pop(d);
             n++;
         }
         memcpy(p, &items, sizeof items);
@@ -786,6 +801,14 @@ static int fy_dec_value(fy_dec *d, const ferry_field *f, uint8_t *base,
         return fy_dec_fail(d, FERRY_EINVAL, it->offset, "bad field kind %u",
                            f->kind);
     }
+}
+
+/* Field names are short: an inline loop beats a call to memcmp. */
+static inline bool fy_name_eq(const char *a, const uint8_t *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((uint8_t)a[i] != b[i])
+            return false;
+    return true;
 }
 
 static int fy_dec_struct(fy_dec *d, const ferry_schema *s, uint8_t *v,
@@ -813,7 +836,7 @@ static int fy_dec_struct(fy_dec *d, const ferry_schema *s, uint8_t *v,
                 idx = hint + k < s->nfields ? hint + k : hint + k - s->nfields;
                 const ferry_field *c = &s->fields[idx];
                 if (c->name_len == key.u &&
-                    memcmp(c->name, key.data, (size_t)key.u) == 0) {
+                    fy_name_eq(c->name, key.data, (size_t)key.u)) {
                     f = c;
                     break;
                 }
@@ -838,8 +861,7 @@ static int fy_dec_struct(fy_dec *d, const ferry_schema *s, uint8_t *v,
         if ((rc = fy_next(d, &val)))
             return rc;
         if (seen[idx])
-            return fy_dec_fail(d, FERRY_EINVALID, key.offset,
-                               "duplicate key");
+            return fy_dec_fail(d, FERRY_EINVALID, key.offset, "duplicate key");
         seen[idx] = 1;
         hint = idx + 1;
         if (f->optional && val.type == FERRY_CBOR_SIMPLE &&
