@@ -8,7 +8,9 @@
 //
 // Mapping (docs/serializer.md has the full table):
 //   object, Map            -> map (string keys for struct fields)
-//   integer number         -> integer (preferred head)
+//   integer number         -> integer (preferred head) below 2^32; cbor-x
+//                             writes larger ones as float64, which the C
+//                             decoder takes as the exact integer up to 2^53
 //   bigint                 -> integer (throws RangeError beyond 64 bits)
 //   other number           -> float64 (the C side narrows to float32 fields)
 //   string                 -> text
