@@ -1,0 +1,21 @@
+// Compiled with tsc --noEmit by test/js/types.test.mjs: the declarations
+// in glue/*.d.ts must describe the API as documented.
+import { System, transfer, FerryError, type ActorRef, type DownReason } from '../../glue/index.mjs';
+import { encode, decode, OutOfBand } from '../../glue/cbor.mjs';
+
+async function main(): Promise<void> {
+  const sys: System = await System.start({ module: new URL('file:///app.wasm'), mailbox: { messages: 100 } });
+  const echo: ActorRef = await sys.spawn('echo', { init: { a: 1 } });
+  echo.send('note', { text: 'hi' });
+  const r = await echo.call<{ n: number }>('get', { key: 'a' }, { timeout: 1000, signal: new AbortController().signal });
+  const n: number = r.n;
+  await echo.call('put', { data: transfer(new Uint8Array(8)) });
+  echo.down.then((reason: DownReason) => reason.message.length + n);
+  echo.onerror = (e: FerryError) => console.log(e.code, e.errno);
+  sys.handle('hold', async (value) => value);
+  const stats = await echo.stats();
+  console.log(stats.bytesIn, sys.actors.length, encode({ a: 1 }).byteLength, decode(new Uint8Array([0])), new OutOfBand(1).index);
+  await echo.stop();
+  await sys.shutdown();
+}
+void main;
