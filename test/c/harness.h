@@ -10,6 +10,7 @@
 #ifndef FERRY_TEST_HARNESS_H
 #define FERRY_TEST_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,18 @@ static const char *fy_test_current;
             fputc('\n', stderr);                                               \
         }                                                                      \
     } while (0)
+
+/* Hex text to bytes (test vectors); returns the byte count. out must hold
+ * strlen(hex) / 2 bytes. */
+static inline size_t unhex(const char *hex, uint8_t *out) {
+    size_t n = 0;
+    for (; hex[0] && hex[1]; hex += 2) {
+        unsigned v;
+        sscanf(hex, "%2x", &v);
+        out[n++] = (uint8_t)v;
+    }
+    return n;
+}
 
 typedef struct fy_test {
     const char *name;

@@ -15,17 +15,6 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Hex text to bytes; returns the byte count. out must hold strlen(hex)/2. */
-static size_t unhex(const char *hex, uint8_t *out) {
-    size_t n = 0;
-    for (; hex[0] && hex[1]; hex += 2) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 static void tohex(const uint8_t *p, size_t n, char *out) {
     for (size_t i = 0; i < n; i++)
         sprintf(out + 2 * i, "%02x", p[i]);

@@ -9,16 +9,6 @@
 #include "ferry.h"
 #include "harness.h"
 
-static size_t unhex(const char *hex, uint8_t *out) {
-    size_t n = 0;
-    for (; hex[0] && hex[1]; hex += 2) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 static void test_head_and_parse(void) {
     uint8_t buf[256];
     size_t n = fy_env_head(buf, sizeof buf, FERRY_MSG_CALL, "get", 3, 1000);

@@ -14,16 +14,6 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static size_t unhex(const char *hex, uint8_t *out) {
-    size_t n = 0;
-    for (; hex[0] && hex[1]; hex += 2) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 static void test_exact_cbor(void) {
     item it = {.sku = 1, .qty = 2, .gift = true};
     ferry_cbor_buf b;
