@@ -10,9 +10,8 @@
 // The wasm module is compiled once here and the compiled WebAssembly.Module
 // is posted to every worker, which instantiates its own memory. Messages
 // are CBOR envelopes in ArrayBuffers, always transferred.
-import { encode, decode, OutOfBand, TAG_OOB } from './cbor.mjs';
-import { addExtension } from 'cbor-x';
-import { KIND, HOST, FerryError, errorFromBody, unpackItems, peekHeader, errorEnvelope, postItems } from './protocol.mjs';
+import { KIND, HOST, FerryError, errorFromBody, unpack, peekHeader, errorEnvelope, postItems, Outbox } from './protocol.mjs';
+import { Transfer, encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree, writer } from './envelope.mjs';
 import { isNode, onMessage, onWorkerError, compileModule } from './platform.mjs';
 
 export { FerryError } from './protocol.mjs';
@@ -29,84 +28,88 @@ export function transfer(x) {
   return new Transfer(x);
 }
 
-class Transfer {
-  constructor(x) {
-    let buf = x;
-    if (ArrayBuffer.isView(x)) {
-      if (x.byteOffset !== 0 || x.byteLength !== x.buffer.byteLength) {
-        throw new TypeError('transfer() needs a view over a whole ArrayBuffer; use .slice() to make one');
-      }
-      buf = x.buffer;
-    }
-    if (!(buf instanceof ArrayBuffer)) throw new TypeError('transfer() takes an ArrayBuffer or a typed array');
-    if (buf.detached) throw new TypeError('transfer(): this ArrayBuffer was already transferred (it is detached)');
-    this.buffer = buf;
-  }
-}
-
-// Transfers met while encoding one envelope; the encoder extension below
-// writes tag 41999(i) for each and collects the buffers in order.
-let collecting = null;
-addExtension({
-  Class: Transfer,
-  tag: TAG_OOB,
-  encode(t, encodeFn) {
-    if (!collecting) throw new TypeError('transfer() values can only be sent in a message');
-    collecting.push(t.buffer);
-    return encodeFn(collecting.length - 1);
-  },
-  decode: (i) => new OutOfBand(i),
-});
-
-function envelope(kind, type, corr, value) {
-  if (typeof type !== 'string') throw new TypeError(`message type must be a string, got ${typeof type}`);
-  const xfer = [];
-  collecting = xfer;
-  let bytes;
-  try {
-    bytes = encode([kind, type, corr, value === undefined ? null : value]);
-  } finally {
-    collecting = null;
-  }
-  // cbor-x returns a view of its reusable buffer: copy it into a buffer of
-  // its own, which can then be transferred (detached) safely.
-  const buf = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(buf).set(bytes);
-  return { buf, xfer: xfer.length ? xfer : null };
-}
-
-// Replaces OutOfBand(i) in a decoded value by the transferred buffer i.
-function attachTransfers(v, xfer) {
-  if (v instanceof OutOfBand) return v.index < xfer.length ? new Uint8Array(xfer[v.index]) : v;
-  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = attachTransfers(v[i], xfer);
-  } else for (const k in v) v[k] = attachTransfers(v[k], xfer);
-  return v;
-}
-
 // ------------------------------------------------------------- batching
 
-const batches = new Map(); // worker -> items
+// What this turn posts to each worker leaves in one postMessage per worker
+// (protocol.mjs, Outbox), flushed in a microtask: a loop of sends becomes
+// one packed message, a lone call costs no more than a microtask.
+const dirty = [];
 let flushQueued = false;
-function post(target, item) {
-  let list = batches.get(target);
-  if (!list) batches.set(target, (list = []));
-  list.push(item);
+
+function queued(a) {
   if (!flushQueued) {
     flushQueued = true;
     queueMicrotask(flush);
   }
+  if (!a.dirty) {
+    a.dirty = true;
+    dirty.push(a);
+  }
 }
+
+/** Queues the envelope now in `writer` for actor record a. */
+function post(a, xfer) {
+  a.out.addWriter(writer, xfer);
+  queued(a);
+}
+
+/** Queues an envelope that is an ArrayBuffer of its own. */
+function postBuffer(a, buf, xfer) {
+  a.out.addItem(buf, xfer);
+  queued(a);
+}
+
 function flush() {
   flushQueued = false;
-  for (const [target, items] of batches) postItems(target, items);
-  batches.clear();
+  for (let i = 0; i < dirty.length; i++) {
+    const a = dirty[i];
+    a.dirty = false;
+    if (a.state === 'down') {
+      a.out.drop();
+      continue;
+    }
+    try {
+      a.out.flush();
+    } catch (e) {
+      console.error(`ferry: cannot post to actor ${a.id} (${a.name}): ${e.message}`);
+    }
+  }
+  dirty.length = 0;
 }
 
 export { postItems };
 
 // ---------------------------------------------------------------- refs
+
+/** A call from the host waiting for its reply. */
+class Pending {
+  constructor(sys, corr, a, type) {
+    this.sys = sys;
+    this.corr = corr;
+    this.a = a;
+    this.type = type;
+    this.res = null;
+    this.rej = null;
+    this.timer = null;
+    this.cleanup = null;
+  }
+
+  settle() {
+    this.sys._pending.delete(this.corr);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.cleanup) this.cleanup();
+  }
+
+  resolve(v) {
+    this.settle();
+    this.res(v);
+  }
+
+  reject(e) {
+    this.settle();
+    this.rej(e);
+  }
+}
 
 /** A running (or stopped) actor, as seen from JavaScript. */
 class ActorRef {
@@ -132,57 +135,58 @@ class ActorRef {
   /** Sends a one-way message. Delivery failures arrive at onerror. */
   send(type, value) {
     this.#sys._check(this.#a);
-    post(this.#a.worker, envelope(KIND.SEND, type, 0, value));
+    post(this.#a, encodeEnvelope(KIND.SEND, type, 0, value));
   }
 
   /** Calls the actor; resolves with its reply or rejects with a FerryError
    * (EREMOTE for an error reply, EDOWN, ETIMEDOUT, ECANCELED, EFULL). */
   call(type, value, { timeout, signal } = {}) {
+    const a = this.#a;
+    const sys = this.#sys;
     try {
-      this.#sys._check(this.#a);
+      sys._check(a);
     } catch (e) {
       return Promise.reject(e);
     }
     if (signal?.aborted) {
       return Promise.reject(new FerryError('ECANCELED', `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
     }
-    const corr = this.#sys._corr();
-    let env;
+    if (timeout !== undefined && !(timeout >= 0)) {
+      return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
+    }
+    const corr = sys._corr();
     try {
-      env = envelope(KIND.CALL, type, corr, value);
+      // Queued at once: the encoder's buffer is reused by the next message.
+      // It leaves in a microtask, so no reply can come before the pending
+      // call is registered below.
+      post(a, encodeEnvelope(KIND.CALL, type, corr, value));
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => {
-      const p = { resolve, reject, a: this.#a, type, timer: null, cleanup: null };
-      const settle = () => {
-        this.#sys._pending.delete(corr);
-        if (p.timer) clearTimeout(p.timer);
-        p.cleanup?.();
-      };
-      p.resolve = (v) => { settle(); resolve(v); };
-      p.reject = (e) => { settle(); reject(e); };
-      if (timeout !== undefined) {
-        if (!(timeout >= 0)) throw new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`);
-        p.timer = setTimeout(() => p.reject(new FerryError('ETIMEDOUT',
-          `call "${type}" to actor ${this.id} (${this.name}) timed out after ${timeout} ms`, { actor: this.id })), timeout);
-      }
-      if (signal) {
-        const onAbort = () => p.reject(new FerryError('ECANCELED',
-          `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#sys._pending.set(corr, p);
-      post(this.#a.worker, env);
+    const p = new Pending(sys, corr, a, type);
+    const promise = new Promise((resolve, reject) => {
+      p.res = resolve;
+      p.rej = reject;
     });
+    if (timeout !== undefined) {
+      p.timer = setTimeout(() => p.reject(new FerryError('ETIMEDOUT',
+        `call "${type}" to actor ${this.id} (${this.name}) timed out after ${timeout} ms`, { actor: this.id })), timeout);
+    }
+    if (signal) {
+      const onAbort = () => p.reject(new FerryError('ECANCELED',
+        `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    sys._pending.set(corr, p);
+    return promise;
   }
 
   /** Posts a raw envelope (an ArrayBuffer, transferred). For tools and
    * tests of the wire format; malformed ones come back at onerror. */
   postRaw(buf) {
     this.#sys._check(this.#a);
-    post(this.#a.worker, { buf, xfer: null });
+    postBuffer(this.#a, buf, null);
   }
 
   /** Counters of the actor's worker: bytes and messages copied into and out
@@ -258,16 +262,18 @@ export class System {
     if (typeof name !== 'string' || !name) return Promise.reject(new TypeError('spawn: actor type name must be a non-empty string'));
     let init;
     try {
-      init = envelope(KIND.SEND, name, 0, opts.init === undefined ? null : opts.init);
+      init = envelopeBuffer(KIND.SEND, name, 0, opts.init === undefined ? null : opts.init);
     } catch (e) {
       return Promise.reject(e);
     }
     const id = this.#nextId++;
-    const a = { id, name, state: 'starting', worker: null, waiters: [], statsWaiters: new Map() };
+    const a = { id, name, state: 'starting', worker: null, out: null, dirty: false, waiters: [], statsWaiters: new Map() };
     a.downPromise = new Promise((r) => (a.resolveDown = r));
     this.#actors.set(id, a);
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
     a.worker = worker;
+    a.out = new Outbox(worker);
+    a.onEnvelope = (u8, xfer) => this.#envelopeFromActor(a, u8, xfer);
     const ready = new Promise((resolve, reject) => (a.ready = { resolve, reject }));
     onMessage(worker, (data) => this.#fromWorker(a, data));
     onWorkerError(worker, (err) => {
@@ -317,7 +323,7 @@ export class System {
 
   #fromWorker(a, data) {
     if (data && data.ctl) return this.#control(a, data);
-    for (const it of unpackItems(data, [])) this.#envelopeFromActor(a, it);
+    unpack(data, a.onEnvelope);
   }
 
   #control(a, msg) {
@@ -368,16 +374,18 @@ export class System {
     b.worker.postMessage({ ctl: 'peer', id: a.id, port: port2 }, [port2]);
   }
 
-  #envelopeFromActor(a, it) {
+  #envelopeFromActor(a, u8, xfer) {
     let env;
     try {
-      env = decode(it.buf);
+      env = decodeEnvelope(u8, xfer);
     } catch (e) {
       console.error(`ferry: malformed envelope from actor ${a.id} (${a.name}): ${e.message}`);
       return;
     }
-    let [kind, type, corr, body] = env;
-    if (it.xfer) body = attachTransfers(body, it.xfer);
+    const { kind, type, corr, body } = env;
+    // Nothing of the value points into the buffer: reuse it for the next
+    // envelope of the same size to this actor (no allocation).
+    if (a.state !== 'down' && bufferFree(u8, body)) a.out.spare = u8.buffer;
     if (kind === KIND.REPLY || kind === KIND.ERROR) {
       const p = corr ? this._pending.get(corr) : null;
       if (p) {
@@ -401,9 +409,18 @@ export class System {
   async #callFromActor(a, type, corr, body) {
     const reply = (kind, value) => {
       if (a.state === 'down') return;
-      post(a.worker, kind === KIND.ERROR
-        ? { buf: errorEnvelope(type, corr, value.code, value.message), xfer: null }
-        : envelope(KIND.REPLY, type, corr, value));
+      if (kind === KIND.ERROR) {
+        postBuffer(a, errorEnvelope(type, corr, value.code, value.message), null);
+        return;
+      }
+      let x;
+      try {
+        x = encodeEnvelope(KIND.REPLY, type, corr, value);
+      } catch (e) {
+        postBuffer(a, errorEnvelope(type, corr, 'EINVAL', `the host's reply to "${type}" cannot be sent: ${e.message}`), null);
+        return;
+      }
+      post(a, x);
     };
     try {
       if (type === 'ferry.spawn') {
@@ -430,6 +447,7 @@ export class System {
     a.state = 'down';
     a.reason = reason;
     a.worker?.terminate();
+    a.out?.drop();
     if (wasStarting) {
       a.ready.reject(new FerryError(reason.code === 'ENOTFOUND' ? 'ENOTFOUND' : 'EDOWN', reason.message, { actor: a.id }));
     }

@@ -6,8 +6,7 @@
 // already queued it returns at once (no unwind); otherwise it starts an
 // unwind, the export returns to this event loop, and the actor is resumed
 // (rewound) when a message arrives or its timeout fires.
-import { decode } from './cbor.mjs';
-import { KIND, HOST, ERRNO, errorEnvelope, peekHeader, unpackItems, postItems } from './protocol.mjs';
+import { KIND, HOST, ERRNO, MAX_BATCH, PACK_MAX, errorEnvelope, parseHead, head, readType, unpack, Outbox } from './protocol.mjs';
 import { onMessage, hostPort, closeSelf } from './platform.mjs';
 
 const host = await hostPort();
@@ -20,12 +19,17 @@ let dataPtr = 0;
 let asyncStack = 256 << 10;
 
 // ------------------------------------------------------------- mailbox
-// A queue with a moving head; selective receive removes from the middle.
+// A queue in queue[qhead..qtail): a moving head, and selective receive
+// removes from the middle. The array is reused (a push into spare room
+// costs no growth); it is compacted when the head has moved far.
 let queue = [];
 let qhead = 0;
+let qtail = 0;
 let qbytes = 0;
 let current = null; // the message handed to C by ferry_wait, taken by ferry_take
-let waiting = null; // { corr, timer } while the actor is suspended
+let waiting = false; // the actor is suspended in ferry_wait, for:
+let waitCorr = 0; // the reply with this corr (0: any message)
+let waitDeadline = Infinity; // performance.now() when the wait times out
 let suspended = false;
 let resumeValue = 0;
 let stopped = false;
@@ -43,51 +47,107 @@ const blobs = new Map(); // handle -> ArrayBuffer
 let nextBlob = 1;
 
 // ---------------------------------------------------------------- ports
-const peers = new Map(); // id -> { port, pending: [] | null }
-const batches = new Map(); // port -> [items]
+const peers = new Map(); // id -> { port, out: Outbox | null, pending: [] | null }
+const hostOut = new Outbox(host);
+const dirty = []; // outboxes with something queued
 let flushQueued = false;
+let inWasm = false; // the actor's code runs: flush when it returns or blocks
 
+// Envelope buffers that arrived from a port and whose bytes are now in
+// wasm memory are kept (Outbox.spare, one per port) and reused for the
+// next envelope to the same port that fits, instead of a fresh ArrayBuffer
+// (whose allocation, and for a big one the first touch of its pages,
+// costs more than the copy): a reply to a call usually has the call's
+// size. Only towards the port the buffer came from, so no bytes of one
+// actor's message ever reach another; an unused tail is zeroed.
+
+// Cached views of wasm memory, renewed when it grows (the old buffer is
+// then detached, so its views have length 0).
+let heapU8 = new Uint8Array(0);
+let heapU32 = new Uint32Array(0);
+function views() {
+  if (heapU8.length === 0) {
+    const b = ex.memory.buffer;
+    heapU8 = new Uint8Array(b);
+    heapU32 = new Uint32Array(b);
+  }
+}
 const mem = () => ex.memory.buffer;
 
-function post(port, item) {
-  let list = batches.get(port);
-  if (!list) batches.set(port, (list = []));
-  list.push(item);
-  if (!flushQueued) {
+function queued(out) {
+  if (!out.dirtyMark) {
+    out.dirtyMark = true;
+    dirty.push(out);
+  }
+  if (!inWasm && !flushQueued) {
     flushQueued = true;
     queueMicrotask(flush);
   }
 }
 
-// Everything posted during one turn leaves in one postMessage per port.
+// Everything queued since the last flush leaves in one postMessage per
+// port. While C runs, flush happens when it blocks (or returns): what it
+// sent while draining its mailbox goes out as one batch.
 function flush() {
   flushQueued = false;
-  for (const [port, items] of batches) postItems(port, items);
-  batches.clear();
+  for (let i = 0; i < dirty.length; i++) {
+    const out = dirty[i];
+    out.dirtyMark = false;
+    if (out.closed) continue;
+    try {
+      out.flush();
+    } catch (e) {
+      console.error(`ferry: actor ${self_id} (${label}) cannot post: ${e.message}`);
+    }
+  }
+  dirty.length = 0;
 }
 
-function route(to, item) {
-  if (to === HOST) return post(host, item);
+/** The outbox for actor `to`, or null while its port is not there yet. */
+function outFor(to) {
+  if (to === HOST) return hostOut;
+  const peer = peers.get(to);
+  return peer && peer.out;
+}
+
+/** Routes an envelope that is an ArrayBuffer of its own. */
+function route(to, buf, xfer) {
   if (to === self_id) {
-    queueMicrotask(() => deliver([{ ...item, from: self_id }]));
+    queueMicrotask(() => {
+      if (stopped) return;
+      take(new Uint8Array(buf), xfer, self_id);
+      wake();
+    });
+    return;
+  }
+  const out = outFor(to);
+  if (out) {
+    out.addItem(buf, xfer);
+    queued(out);
     return;
   }
   let peer = peers.get(to);
   if (!peer) {
-    peers.set(to, (peer = { port: null, pending: [] }));
+    peers.set(to, (peer = { port: null, out: null, pending: [] }));
     host.postMessage({ ctl: 'connect', to });
   }
-  if (peer.port) post(peer.port, item);
-  else peer.pending.push(item);
+  peer.pending.push({ buf, xfer });
 }
 
 function connectPeer(id, port) {
-  const peer = peers.get(id) || { port: null, pending: [] };
+  const peer = peers.get(id) || { port: null, out: null, pending: [] };
   peer.port = port;
+  peer.out = new Outbox(port);
   peers.set(id, peer);
-  onMessage(port, (data) => deliver(unpackItems(data, []), id));
-  for (const it of peer.pending || []) post(port, it);
+  onMessage(port, (data) => {
+    if (stopped) return;
+    fromPort = id;
+    unpack(data, takeFromPort);
+    wake();
+  });
+  for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer);
   peer.pending = null;
+  if (!peer.out.empty) queued(peer.out);
 }
 
 // A peer is gone: every call still waiting on it fails with EDOWN, in our
@@ -96,70 +156,111 @@ function peerGone(id, code, message) {
   downPeers.set(id, { code, message });
   const peer = peers.get(id);
   peers.delete(id);
+  if (peer?.out) {
+    peer.out.closed = true;
+    peer.out.drop();
+  }
   if (peer?.port) peer.port.close?.();
-  const errors = [];
+  if (stopped) return;
   for (const [corr, to] of outstanding) {
     if (to !== id) continue;
     outstanding.delete(corr);
-    errors.push({ buf: errorEnvelope('ferry.down', corr, code, message), xfer: null, from: id });
+    take(new Uint8Array(errorEnvelope('ferry.down', corr, code, message)), null, id);
   }
   for (const it of peer?.pending || []) {
-    const h = peekHeader(new Uint8Array(it.buf));
-    if (h && h.kind === KIND.SEND) {
-      errors.push({ buf: errorEnvelope('ferry.undelivered', 0, code, message), xfer: null, from: id });
+    if (parseHead(new Uint8Array(it.buf)) && head.kind === KIND.SEND) {
+      take(new Uint8Array(errorEnvelope('ferry.undelivered', 0, code, message)), null, id);
     }
   }
-  if (errors.length) deliver(errors);
+  wake();
 }
 
 // ---------------------------------------------------------- delivering
 
-function bounce(item, h, why) {
+function bounce(u8, xfer, from, kind, corr, why) {
   // Tell the sender; for a call, its caller gets the error as the reply.
-  const u8 = new Uint8Array(item.buf);
+  // The message's blobs are dropped with it. An error is not answered
+  // with an error (an actor sending to itself could loop).
+  if (kind === KIND.ERROR) return;
   let type = 'ferry.full';
-  try {
-    type = decode(u8)[1];
-  } catch {}
-  const env = errorEnvelope(type, h.kind === KIND.CALL ? h.corr : 0, 'EFULL', why);
-  route(item.from, { buf: env, xfer: null });
-  for (const b of item.xfer || []) void b; // dropped with the message
+  if (parseHead(u8)) type = readType(u8) ?? type;
+  route(from, errorEnvelope(type, kind === KIND.CALL ? corr : 0, 'EFULL', why), null);
 }
 
-function deliver(items, from = HOST) {
-  if (stopped) return;
-  for (const it of items) {
-    if (it.from === undefined) it.from = from;
-    it.u8 = new Uint8Array(it.buf);
-    const h = peekHeader(it.u8);
-    it.kind = h ? h.kind : -1;
-    it.corr = h ? h.corr : 0;
-    if (h && (h.kind === KIND.REPLY || h.kind === KIND.ERROR) && h.corr) {
-      if (abandoned.delete(h.corr)) continue; // its caller gave up
-      outstanding.delete(h.corr);
-    } else if (queue.length - qhead >= limits.messages || qbytes + it.u8.length > limits.bytes) {
-      bounce(it, h || { kind: KIND.SEND, corr: 0 },
-        `mailbox of actor ${self_id} (${label}) is full ` +
-        `(${queue.length - qhead} messages, ${qbytes} bytes; limits ${limits.messages}, ${limits.bytes})`);
-      continue;
-    }
-    queue.push(it);
-    qbytes += it.u8.length;
+let fromPort = HOST;
+const takeFromPort = (u8, xfer) => take(u8, xfer, fromPort);
+
+/** Puts one received envelope in the mailbox (or hands it to nobody). */
+function take(u8, xfer, from) {
+  let kind = -1;
+  let corr = 0;
+  if (parseHead(u8)) {
+    kind = head.kind;
+    corr = head.corr;
   }
+  if ((kind === KIND.REPLY || kind === KIND.ERROR) && corr) {
+    if (abandoned.delete(corr)) return; // its caller gave up
+    outstanding.delete(corr);
+  } else if (qtail - qhead >= limits.messages || qbytes + u8.length > limits.bytes) {
+    bounce(u8, xfer, from, kind < 0 ? KIND.SEND : kind, corr,
+      `mailbox of actor ${self_id} (${label}) is full ` +
+      `(${qtail - qhead} messages, ${qbytes} bytes; limits ${limits.messages}, ${limits.bytes})`);
+    return;
+  }
+  const m = { u8, xfer, from, kind, corr };
+  if (qtail < queue.length) queue[qtail++] = m;
+  else {
+    queue.push(m);
+    qtail++;
+  }
+  qbytes += u8.length;
+}
+
+/** After messages arrived: resumes the actor if one is what it waits for. */
+function wake() {
   if (suspended && waiting) {
-    const i = find(waiting.corr);
+    const i = find(waitCorr);
     if (i >= 0) {
-      const w = waiting;
-      waiting = null;
-      if (w.timer) clearTimeout(w.timer);
+      waiting = false;
       current = removeAt(i);
       resume(current.u8.length);
     }
   }
 }
 
+// One timer serves every wait with a timeout: a wait records its deadline
+// and (re)arms the timer only if it would fire too late; a message that
+// ends the wait leaves it armed, and when it fires it finds nothing to do
+// or re-arms for the wait now pending. So a stream of calls with a timeout
+// costs no timer per call.
+let waitTimer = null;
+let waitTimerAt = Infinity;
+
+function armWaitTimer(deadline) {
+  if (waitTimer !== null && waitTimerAt <= deadline) return;
+  if (waitTimer !== null) clearTimeout(waitTimer);
+  waitTimerAt = deadline;
+  waitTimer = setTimeout(onWaitTimer, Math.max(0, Math.ceil(deadline - performance.now())));
+}
+
+function onWaitTimer() {
+  waitTimer = null;
+  waitTimerAt = Infinity;
+  if (!waiting || stopped || waitDeadline === Infinity) return;
+  if (performance.now() + 1 < waitDeadline) {
+    armWaitTimer(waitDeadline);
+    return;
+  }
+  waiting = false;
+  if (waitCorr) {
+    abandoned.add(waitCorr);
+    outstanding.delete(waitCorr);
+  }
+  resume(ERRNO.ETIMEDOUT);
+}
+
 function find(corr) {
-  for (let i = qhead; i < queue.length; i++) {
+  for (let i = qhead; i < qtail; i++) {
     const m = queue[i];
     if (corr === 0 || ((m.kind === KIND.REPLY || m.kind === KIND.ERROR) && m.corr === corr)) return i;
   }
@@ -170,11 +271,18 @@ function removeAt(i) {
   const m = queue[i];
   if (i === qhead) {
     queue[qhead++] = undefined;
-    if (qhead > 1024 && qhead * 2 > queue.length) {
-      queue = queue.slice(qhead);
+    if (qhead === qtail) {
+      qhead = qtail = 0; // empty again: start over at the front
+      if (queue.length > 4096) queue = [];
+    } else if (qhead > 1024 && qhead * 2 > qtail) {
+      queue = queue.slice(qhead, qtail);
+      qtail -= qhead;
       qhead = 0;
     }
-  } else queue.splice(i, 1);
+  } else {
+    queue.copyWithin(i, i + 1, qtail);
+    queue[--qtail] = undefined;
+  }
   qbytes -= m.u8.length;
   return m;
 }
@@ -183,16 +291,21 @@ function removeAt(i) {
 
 function run() {
   let rc;
+  inWasm = true;
   try {
     rc = ex.ferry__start();
   } catch (e) {
+    inWasm = false;
     return die(e);
   }
+  inWasm = false;
   if (ex.asyncify_get_state() === 1) {
     ex.asyncify_stop_unwind();
     suspended = true;
+    flush();
     return;
   }
+  flush();
   if (!started) {
     const names = readCString(ex.ferry__type_names());
     host.postMessage({
@@ -242,7 +355,12 @@ function down(reason) {
 
 function finish() {
   stopped = true;
-  for (const p of peers.values()) p.port?.close?.();
+  if (waitTimer !== null) clearTimeout(waitTimer);
+  waitTimer = null;
+  for (const p of peers.values()) {
+    if (p.out) p.out.closed = true;
+    p.port?.close?.();
+  }
   closeSelf(host);
 }
 
@@ -284,68 +402,116 @@ const env = {
       }
       return ERRNO.ETIMEDOUT;
     }
-    waiting = { corr, timer: null };
-    if (timeout > 0) {
-      waiting.timer = setTimeout(() => {
-        const w = waiting;
-        if (!w) return;
-        waiting = null;
-        if (w.corr) {
-          abandoned.add(w.corr);
-          outstanding.delete(w.corr);
-        }
-        resume(ERRNO.ETIMEDOUT);
-      }, timeout);
-    }
-    const hdr = new Int32Array(mem(), dataPtr, 2);
-    hdr[0] = dataPtr + 8;
-    hdr[1] = dataPtr + 8 + asyncStack;
+    // The actor blocks: what it sent leaves now, before the unwind (which
+    // is then off the critical path of the replies).
+    flush();
+    waiting = true;
+    waitCorr = corr;
+    waitDeadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    if (timeout > 0) armWaitTimer(waitDeadline);
+    views();
+    heapU32[dataPtr >>> 2] = dataPtr + 8;
+    heapU32[(dataPtr >>> 2) + 1] = dataPtr + 8 + asyncStack;
     ex.asyncify_start_unwind(dataPtr);
     return 0;
   },
   ferry_take(dst, meta) {
     const m = current;
     current = null;
-    if (dst) new Uint8Array(mem(), dst, m.u8.length).set(m.u8);
-    stats.bytesIn += m.u8.length;
+    views();
+    const u8 = m.u8;
+    const len = u8.length;
+    if (dst) {
+      if (len < 64) for (let i = 0; i < len; i++) heapU8[dst + i] = u8[i];
+      else heapU8.set(u8, dst);
+      if (u8.byteOffset === 0 && u8.buffer.byteLength === len) {
+        const out = outFor(m.from);
+        if (out) out.spare = u8.buffer;
+      }
+    }
+    stats.bytesIn += len;
     stats.messagesIn++;
     const n = m.xfer ? m.xfer.length : 0;
     const base = nextBlob;
     for (let i = 0; i < n; i++) blobs.set(nextBlob++, m.xfer[i]);
-    const mv = new Uint32Array(mem(), meta, 3);
-    mv[0] = m.from;
-    mv[1] = n ? base : 0;
-    mv[2] = n;
+    const mi = meta >>> 2;
+    heapU32[mi] = m.from;
+    heapU32[mi + 1] = n ? base : 0;
+    heapU32[mi + 2] = n;
   },
   ferry_post(to, kind, corr, segs, nsegs, blobList, nblobs) {
     if (downPeers.has(to)) return ERRNO.EDOWN;
-    const sv = new Uint32Array(mem(), segs, nsegs * 2);
+    views();
+    const s0 = segs >>> 2;
     let total = 0;
-    for (let i = 0; i < nsegs; i++) total += sv[2 * i + 1];
+    for (let i = 0; i < nsegs; i++) total += heapU32[s0 + 2 * i + 1];
     let xfer = null;
     if (nblobs) {
-      const hs = new Uint32Array(mem(), blobList, nblobs);
-      for (const h of hs) if (!blobs.has(h)) return ERRNO.EINVAL;
+      const b0 = blobList >>> 2;
+      for (let i = 0; i < nblobs; i++) if (!blobs.has(heapU32[b0 + i])) return ERRNO.EINVAL;
       xfer = [];
-      for (const h of hs) {
+      for (let i = 0; i < nblobs; i++) {
+        const h = heapU32[b0 + i];
         xfer.push(blobs.get(h));
         blobs.delete(h); // the blob moves with the message
       }
     }
-    // One copy per byte: each segment straight into the outgoing buffer.
-    const buf = new ArrayBuffer(total);
-    const out = new Uint8Array(buf);
-    const heap = new Uint8Array(mem());
-    for (let i = 0, o = 0; i < nsegs; i++) {
-      const p = sv[2 * i];
-      const n = sv[2 * i + 1];
-      out.set(heap.subarray(p, p + n), o);
-      o += n;
-    }
     stats.bytesOut += total;
     stats.messagesOut++;
     if (kind === KIND.CALL) outstanding.set(corr, to);
-    route(to, { buf, xfer });
+    // One copy per byte: each segment straight into the outgoing buffer.
+    // Small envelopes go into the port's packed batch (protocol.mjs).
+    const out = !xfer && total <= PACK_MAX && to !== self_id ? outFor(to) : null;
+    if (out) {
+      let o = out.reserve(total);
+      const dst = out.pack;
+      for (let i = 0; i < nsegs; i++) {
+        const p = heapU32[s0 + 2 * i];
+        const n = heapU32[s0 + 2 * i + 1];
+        if (n < 32) for (let j = 0; j < n; j++) dst[o + j] = heapU8[p + j];
+        else dst.set(heapU8.subarray(p, p + n), o);
+        o += n;
+      }
+      if (out.count >= MAX_BATCH) out.flush();
+      queued(out);
+      return 0;
+    }
+    // A spare buffer from the same port: of exactly this size, or (for a
+    // big envelope without blobs, sent as {e, n}) up to twice it.
+    const ob = to === self_id ? null : outFor(to);
+    const reuse = ob ? ob.spare : null;
+    if (reuse && (reuse.byteLength === total || (!xfer && reuse.byteLength > total && reuse.byteLength <= 2 * total))) {
+      ob.spare = null;
+      const dst = new Uint8Array(reuse);
+      for (let i = 0, o = 0; i < nsegs; i++) {
+        const p = heapU32[s0 + 2 * i];
+        const n = heapU32[s0 + 2 * i + 1];
+        if (n < 32) for (let j = 0; j < n; j++) dst[o + j] = heapU8[p + j];
+        else dst.set(heapU8.subarray(p, p + n), o);
+        o += n;
+      }
+      if (reuse.byteLength > total) {
+        dst.fill(0, total);
+        ob.addPartial(reuse, total);
+      } else ob.addItem(reuse, xfer);
+      queued(ob);
+      return 0;
+    }
+    let buf;
+    if (nsegs === 1) {
+      const p = heapU32[s0];
+      buf = heapU8.buffer.slice(p, p + total);
+    } else {
+      buf = new ArrayBuffer(total);
+      const dst = new Uint8Array(buf);
+      for (let i = 0, o = 0; i < nsegs; i++) {
+        const p = heapU32[s0 + 2 * i];
+        const n = heapU32[s0 + 2 * i + 1];
+        dst.set(heapU8.subarray(p, p + n), o);
+        o += n;
+      }
+    }
+    route(to, buf, xfer);
     return 0;
   },
   ferry_self_id() {
@@ -447,7 +613,10 @@ const envProxy = new Proxy(env, {
 
 onMessage(host, (data) => {
   if (data && data.ctl) return control(data);
-  deliver(unpackItems(data, []), HOST);
+  if (stopped) return;
+  fromPort = HOST;
+  unpack(data, takeFromPort);
+  wake();
 });
 
 function control(msg) {
@@ -473,7 +642,7 @@ function control(msg) {
         host.postMessage({ ctl: 'failed', code: 'EINVAL', message: `cannot instantiate the module: ${e.message}` });
         return finish();
       }
-      deliver([{ buf: msg.init, xfer: msg.initXfer || null, from: HOST }]);
+      take(new Uint8Array(msg.init), msg.initXfer || null, HOST);
       run();
       break;
     }
@@ -481,7 +650,7 @@ function control(msg) {
       connectPeer(msg.id, msg.port);
       break;
     case 'stats':
-      host.postMessage({ ctl: 'stats', seq: msg.seq, stats: { ...stats, blobs: blobs.size, mailbox: queue.length - qhead, memory: ex ? mem().byteLength : 0 } });
+      host.postMessage({ ctl: 'stats', seq: msg.seq, stats: { ...stats, blobs: blobs.size, mailbox: qtail - qhead, memory: ex ? mem().byteLength : 0 } });
       break;
     case 'peer-fail':
     case 'down':

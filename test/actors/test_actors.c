@@ -325,13 +325,22 @@ typedef struct bytes_msg {
 } bytes_msg;
 FERRY_SCHEMA(bytes_msg_schema, bytes_msg, FERRY_F_BYTES(bytes_msg, data));
 
+typedef struct head_req {
+    ferry_bytes data;
+    uint32_t len;
+} head_req;
+FERRY_SCHEMA(head_req_schema, head_req,
+             FERRY_F_BYTES(head_req, data),
+             FERRY_F_U32(head_req, len));
+
 /*
  * Keeps one blob: "put" {data: blob} takes it; "size" answers {rc, extra:
  * size}; "dup" answers {data: a copy made by the engine}; "take" answers
  * {data: the blob itself}, moved; "read" {off, len} answers {data: bytes
  * copied into wasm memory}; "from" n answers {data: a blob made from n
  * bytes of wasm memory}; "bytes" {data: bytes} echoes a bytes field
- * through wasm memory.
+ * through wasm memory; "head" {data, len} answers {data: its first len
+ * bytes} (a reply smaller than the call).
  */
 static int blobs_main(ferry_msg *init) {
     (void)init;
@@ -384,6 +393,15 @@ static int blobs_main(ferry_msg *init) {
             blob_msg out = {ferry_blob_from(buf, n)};
             free(buf);
             ferry_reply(&m, &blob_msg_schema, &out);
+        } else if (is(&m, "head")) {
+            head_req h;
+            if (ferry_msg_decode(&m, &head_req_schema, &h, &arena, &err))
+                ferry_reply_error(&m, err.code, err.message);
+            else if (h.len > h.data.len)
+                ferry_reply_error(&m, FERRY_ERANGE, "len is past the data");
+            else
+                ferry_reply(&m, &bytes_msg_schema,
+                            &(bytes_msg){{h.data.ptr, h.len}});
         } else if (is(&m, "bytes")) {
             bytes_msg b;
             if (ferry_msg_decode(&m, &bytes_msg_schema, &b, &arena, &err))

@@ -4,6 +4,7 @@
 //
 // Messages it understands (anything else is echoed back):
 //   ArrayBuffer       echoed back, transferred (the raw transfer round trip)
+//   [ArrayBuffer...]  echoed back, the buffers transferred
 //   {clone: x}        x posted back as is, structured-cloned both ways
 //   {count: n}        the next n messages are only counted, then it answers
 //                     {counted: n} (the raw one-way stream)
@@ -51,6 +52,8 @@ listen(host, (m) => {
   }
   if (m instanceof ArrayBuffer) {
     host.postMessage(m, [m]);
+  } else if (Array.isArray(m)) {
+    host.postMessage(m, m.filter((x) => x instanceof ArrayBuffer));
   } else if (m && m.clone !== undefined) {
     host.postMessage({ clone: m.clone });
   } else if (m && m.count !== undefined) {

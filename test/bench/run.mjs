@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runtimeProviders } from './runtime.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -479,9 +480,10 @@ const structProvider = {
 
 // ------------------------------------------------------------------ main
 
-// Later providers (round trips, streams, spawn; in Node and in browsers)
-// go here, each { name, rows: [ids], async run(wantedIds, ctx) }.
-const PROVIDERS = [cborProvider, structProvider];
+// Each provider is { name, rows: [ids], async run(wantedIds, ctx) }. The
+// runtime rows (round trips, streams, spawn; .node and .chromium) are in
+// test/bench/runtime.mjs and test/bench/rt-cases.mjs.
+const PROVIDERS = [cborProvider, structProvider, ...runtimeProviders];
 
 function gitInfo() {
   try {
@@ -539,7 +541,8 @@ async function main() {
   }
 
   const started = Date.now();
-  const ctx = { opts, env: environment(opts) };
+  // Helpers for providers that live in other files (runtime.mjs).
+  const ctx = { opts, env: environment(opts), makeRow, log, BenchError, ninjaBuild, HOW_TO_BUILD };
   const rows = [];
   for (const p of PROVIDERS) {
     const wanted = p.rows.filter((id) => selected.includes(id));

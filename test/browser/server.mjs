@@ -12,17 +12,9 @@
 // are 404. Run directly (`node test/browser/server.mjs [port]`) to open
 // test/browser/page.html by hand.
 //
-// workerImportMap: browsers apply a page's <script type="importmap"> to the
-// page only, never inside module workers (Chromium 156: a bare specifier in
-// a worker's module graph fails to resolve before anything is fetched). So
-// glue/worker.mjs -> glue/cbor.mjs -> 'cbor-x' cannot load unbundled. With
-// this option the server does for worker scripts what the import map does
-// for the page: in JavaScript requested with `Sec-Fetch-Dest: worker`
-// (every module of a worker's graph), `import ... from 'SPECIFIER'` and
-// `import('SPECIFIER')` of a mapped bare specifier are rewritten to the
-// mapped URL. Page scripts are served untouched. `rewritten` lists the
-// files that needed it; when the worker graph has no bare imports left it
-// stays empty and the option is a no-op.
+// Workers load glue/worker.mjs and its imports with no bare specifiers
+// (import maps do not reach module workers), so the page's import map for
+// cbor-x is all the page needs.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -73,38 +65,15 @@ function resolveFile(root, urlPath) {
   return real;
 }
 
-const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-// Rewrites mapped bare specifiers in static and dynamic imports/exports.
-function applyImportMap(source, imports) {
-  let out = source;
-  for (const [spec, target] of Object.entries(imports)) {
-    const q = `(['"])${escapeRe(spec)}\\2`; // group 1 is the prefix
-    out = out
-      .replace(new RegExp(`(\\bfrom\\s*)${q}`, 'g'), (_, pre, quote) => `${pre}${quote}${target}${quote}`)
-      .replace(new RegExp(`(\\bimport\\s*(?:\\(\\s*)?)${q}`, 'g'), (_, pre, quote) => `${pre}${quote}${target}${quote}`);
-  }
-  return out;
-}
-
-/** Reads the import map of an HTML file (its first <script type="importmap">). */
-export function readImportMap(htmlFile) {
-  const html = fs.readFileSync(htmlFile, 'utf8');
-  const m = html.match(/<script\s+type=["']importmap["']\s*>([\s\S]*?)<\/script>/i);
-  if (!m) throw new Error(`${htmlFile} has no <script type="importmap">`);
-  return JSON.parse(m[1]);
-}
-
 /**
  * Starts the server.
- * @param {{root?: string, port?: number, host?: string, workerImportMap?: {imports: object}}} [opts]
+ * @param {{root?: string, port?: number, host?: string}} [opts]
  * @returns {Promise<{url: string, port: number, close: () => Promise<void>,
- *   requests: string[], rewritten: Set<string>}>}
+ *   requests: string[]}>}
  */
-export function startServer({ root = repoRoot, port = 0, host = '127.0.0.1', workerImportMap = null } = {}) {
+export function startServer({ root = repoRoot, port = 0, host = '127.0.0.1' } = {}) {
   const realRoot = fs.realpathSync(root);
   const requests = [];
-  const rewritten = new Set();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     requests.push(`${req.method} ${url.pathname}`);
@@ -120,16 +89,6 @@ export function startServer({ root = repoRoot, port = 0, host = '127.0.0.1', wor
       const ext = path.extname(file).toLowerCase();
       const type = TYPES[ext] || 'application/octet-stream';
       const headers = { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
-      if (workerImportMap && req.headers['sec-fetch-dest'] === 'worker' && /^\.[cm]?js$/.test(ext)) {
-        fs.readFile(file, 'utf8', (err2, text) => {
-          if (err2) return notFound(res);
-          const out = applyImportMap(text, workerImportMap.imports || {});
-          if (out !== text) rewritten.add(url.pathname);
-          res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(out) });
-          res.end(req.method === 'HEAD' ? undefined : out);
-        });
-        return;
-      }
       res.writeHead(200, { ...headers, 'content-length': st.size });
       if (req.method === 'HEAD') return res.end();
       fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
@@ -149,7 +108,6 @@ export function startServer({ root = repoRoot, port = 0, host = '127.0.0.1', wor
         url: `http://${host}:${actual}`,
         port: actual,
         requests,
-        rewritten,
         close: () => new Promise((r) => {
           for (const s of sockets) s.destroy();
           server.close(() => r());

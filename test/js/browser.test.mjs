@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { startServer, readImportMap } from '../browser/server.mjs';
+import { startServer } from '../browser/server.mjs';
 import { root, wasmDir, buildDir, mustExist } from './paths.mjs';
 
 jest.setTimeout(30000);
@@ -19,7 +19,6 @@ jest.setTimeout(30000);
 const CHROMIUM = process.env.FERRY_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const PAGE = path.join(root, 'test/browser/page.html');
 const SCREENSHOT = path.join(buildDir, 'browser-test.png');
 
 let server;
@@ -54,11 +53,9 @@ beforeAll(async () => {
     } catch (e) {
       throw new Error(`playwright-core is missing: run ./configure (npm ci installs it): ${e.message}`);
     }
-    // The page's import map, applied by the server to worker scripts too
-    // (browsers do not): glue/worker.mjs still reaches 'cbor-x' through
-    // cbor.mjs. Once the worker's module graph has no bare imports,
-    // server.rewritten stays empty and this option can go.
-    server = await startServer({ root, workerImportMap: readImportMap(PAGE) });
+    // No help for workers: their module graph must load with no bare
+    // specifiers, as it does in a real unbundled page.
+    server = await startServer({ root });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 20000 });
     page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
     // The page's console event also carries its workers' console messages.

@@ -1,0 +1,394 @@
+// rt-cases.mjs - the runtime rows of `npm run bench` (rt16.*, rt20m.*,
+// stream16.*, spawn8_vs_js), measured the same way in Node and in a
+// browser: this module imports only the glue and runs wherever the glue
+// runs. test/bench/runtime.mjs drives it in Node (in process) and in
+// headless Chromium (test/bench/bench.html, through playwright-core).
+//
+// Every ferry measurement has a baseline of plain JavaScript workers
+// (test/bench/js-echo-worker.mjs) timed in the same run. Batches of the
+// ferry case and of its baseline alternate (F B F B ...) after warm-up
+// batches, so that load from elsewhere hits both alike; a value is the
+// median over batches of the time per round trip (or per message, per
+// spawn). Quartiles of the batches go into the row's detail.
+import { System, transfer } from '../../glue/index.mjs';
+import { onMessage } from '../../glue/platform.mjs';
+
+const WorkerCtor = globalThis.Worker ?? (await import('node:worker_threads')).Worker;
+const JS_WORKER = new URL('./js-echo-worker.mjs', import.meta.url);
+const MODULE = new URL('../../build/wasm/test-actors.wasm', import.meta.url);
+
+/** The rows this module measures, without the environment suffix. Ratios
+ * are ferry / baseline (lower is better) unless `inverse` (baseline /
+ * ferry, higher is better). */
+export const RT_ROWS = [
+  { id: 'rt16.call_vs_transfer', unit: 'us/rt', goal: { op: '<=', value: 1.3 },
+    note: '16 B body: await echo.call(type, Uint8Array(15)) to the C echo actor vs postMessage(buf16, [buf16]) to a JS echo worker and back' },
+  { id: 'rt16.pingpong_vs_js', unit: 'us/rt', goal: { op: '<=', value: 1.3 },
+    note: 'C ping calls C pong n times (16 B body, direct MessageChannel) vs two JS workers bouncing a 16 B buffer n times over a MessageChannel (transfer)' },
+  { id: 'rt20m.bytes_vs_floor', unit: 'ms/rt', goal: { op: '<=', value: 1.3 },
+    note: 'blobs.call("bytes", {data: 20 MiB Uint8Array}) (in and out of wasm memory) vs 2 x (slice 20 MiB out of one wasm memory + set into another)' },
+  { id: 'rt20m.bytes_vs_clone', unit: 'ms/rt', goal: { op: '<=', value: 0.35 },
+    note: 'the same ferry round trip vs postMessage of the 20 MiB Uint8Array structured-cloned to a JS echo worker and back' },
+  { id: 'rt20m.blob_vs_transfer', unit: 'ms/rt', goal: { op: '<=', value: 1.5 },
+    note: 'echo.call(type, {data: transfer(20 MiB)}), the blob moved there and back, vs a raw transfer round trip of the same buffer' },
+  { id: 'stream16.throughput_vs_raw', unit: 'us/msg', goal: { op: '>=', value: 2 }, inverse: true,
+    note: 'n x counter.send("n", i) then one call "get" (all counted, in order) vs n x postMessage(buf16, [buf16]) to a JS worker that counts; ratio = raw time / ferry time' },
+  { id: 'spawn8_vs_js', unit: 'ms', goal: { op: '<=', value: 1.5 },
+    note: '8 x sys.spawn("echo") + a first call each, in parallel, vs 8 new JS workers answering a ping' },
+];
+
+const MiB20 = 20 * 1024 * 1024;
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function quartiles(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+  return [at(0.25), at(0.75)];
+}
+
+const now = () => performance.now();
+const round3 = (x) => Math.round(x * 1000) / 1000;
+
+// ----------------------------------------------------------- JS workers
+
+/** A plain JS worker with a one-reply-at-a-time request helper. */
+function jsWorker() {
+  const w = new WorkerCtor(JS_WORKER, { type: 'module' });
+  let waiter = null;
+  let early = [];
+  onMessage(w, (m) => {
+    if (waiter) {
+      const r = waiter;
+      waiter = null;
+      r(m);
+    } else early.push(m);
+  });
+  return {
+    w,
+    /** Posts msg (with transfer list xfer) and resolves with the next message. */
+    request(msg, xfer) {
+      return new Promise((resolve) => {
+        if (early.length) {
+          resolve(early.shift());
+          return;
+        }
+        waiter = resolve;
+        if (msg !== undefined) w.postMessage(msg, xfer || []);
+      });
+    },
+    next() {
+      return this.request(undefined);
+    },
+    terminate() {
+      return w.terminate();
+    },
+  };
+}
+
+// ------------------------------------------------------------- batching
+
+/**
+ * Runs warm-up batches of every case, then `batches` rounds in which each
+ * case runs one batch, in alternating order. Each case is
+ * { name, run: async () => ms per unit, warm?: async () => {} } (warm runs
+ * first, once: for cases whose batches are too few to warm up the JIT in a
+ * fresh worker). Returns name -> [values].
+ */
+async function alternate(cases, { warmup, batches, log, label, warmupMs = 0 }) {
+  const out = Object.fromEntries(cases.map((c) => [c.name, []]));
+  // Warm-up: at least `warmup` rounds, and at least warmupMs in all (V8
+  // tiers up JS and wasm over the first few thousand messages).
+  for (const c of cases) if (c.warm) await c.warm();
+  const t0 = now();
+  for (let i = 0; i < warmup || now() - t0 < warmupMs; i++) for (const c of cases) await c.run();
+  for (let b = 0; b < batches; b++) {
+    const order = b % 2 ? [...cases].reverse() : cases;
+    for (const c of order) out[c.name].push(await c.run());
+  }
+  if (log) {
+    log(`${label}: ` + cases.map((c) => `${c.name} ${fmt(median(out[c.name]))}`).join(', '));
+  }
+  return out;
+}
+
+function fmt(x) {
+  const a = Math.abs(x);
+  return a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : a >= 1 ? x.toFixed(2) : x.toPrecision(3);
+}
+
+function summary(values, extra = {}) {
+  const [q1, q3] = quartiles(values);
+  return { median: round3(median(values)), q1: round3(q1), q3: round3(q3), batches: values.length, ...extra };
+}
+
+// ---------------------------------------------------------------- cases
+
+async function rt16(sys, cfg, log) {
+  const echo = await sys.spawn('echo');
+  const js = jsWorker();
+  const body = new Uint8Array(15); // a 15-byte byte string: 16 B of CBOR
+  for (let i = 0; i < 15; i++) body[i] = 97 + i;
+  const n = cfg.rt16n;
+  let buf = new ArrayBuffer(16);
+  const r = await echo.call('x', body);
+  if (r.length !== 15 || r[14] !== body[14]) throw new Error('echo answered something else');
+  const res = await alternate([
+    { name: 'ferry', async run() {
+      const t = now();
+      for (let i = 0; i < n; i++) await echo.call('x', body);
+      return ((now() - t) * 1000) / n;
+    } },
+    { name: 'raw', async run() {
+      const t = now();
+      for (let i = 0; i < n; i++) buf = await js.request(buf, [buf]);
+      return ((now() - t) * 1000) / n;
+    } },
+  ], { warmup: cfg.warmup, warmupMs: cfg.warmupMs, batches: cfg.batches, log, label: `rt16.call (${n} round trips a batch, us)` });
+  await echo.stop();
+  await js.terminate();
+  return { ferry: res.ferry, baseline: res.raw, per: n };
+}
+
+async function pingpong(sys, cfg, log) {
+  const [ping, pong] = await Promise.all([sys.spawn('ping'), sys.spawn('pong')]);
+  const a = jsWorker();
+  const b = jsWorker();
+  const { port1, port2 } = new MessageChannel();
+  await Promise.all([a.request({ port: port1, role: 'ping' }, [port1]), b.request({ port: port2, role: 'pong' }, [port2])]);
+  const n = cfg.pingn;
+  const res = await alternate([
+    { name: 'ferry', async run() {
+      const t = now();
+      const r = await ping.call('run', { peer: pong.id, n });
+      if (r.rounds !== n) throw new Error(`ping ran ${r.rounds} rounds, not ${n}`);
+      return ((now() - t) * 1000) / n;
+    } },
+    { name: 'js', async run() {
+      const t = now();
+      const r = await a.request({ run: n });
+      if (r.rounds !== n) throw new Error(`JS ping ran ${r.rounds} rounds, not ${n}`);
+      return ((now() - t) * 1000) / n;
+    } },
+  ], { warmup: cfg.warmup, warmupMs: cfg.warmupMs, batches: cfg.batches, log, label: `rt16.pingpong (${n} round trips a batch, us)` });
+  await Promise.all([ping.stop(), pong.stop(), a.terminate(), b.terminate()]);
+  return { ferry: res.ferry, baseline: res.js, per: n };
+}
+
+async function rt20m(sys, cfg, log, want) {
+  const blobs = await sys.spawn('blobs');
+  const echo = await sys.spawn('echo');
+  const js = jsWorker();
+  const data = new Uint8Array(MiB20);
+  for (let i = 0; i < MiB20; i += 4096) data[i] = (i >> 12) & 255;
+  data[MiB20 - 1] = 7;
+  // The floor: two separate wasm memories, each with a 20 MiB region.
+  const pages = Math.ceil((MiB20 + 65536) / 65536);
+  const heapA = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
+  const heapB = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
+  heapA.set(data, 64);
+  let blob = new Uint8Array(MiB20);
+  blob.set(data);
+  let raw = new Uint8Array(MiB20).buffer;
+  const k = cfg.blobn; // blob/transfer round trips per batch (they are short)
+  const k20 = cfg.copyn; // 20 MB copying round trips per batch
+  const cases = [];
+  if (want.bytes) {
+    cases.push({ name: 'ferry.bytes', async run() {
+      let r;
+      const t = now();
+      for (let i = 0; i < k20; i++) r = await blobs.call('bytes', { data });
+      const ms = (now() - t) / k20;
+      if (r.data.length !== MiB20 || r.data[MiB20 - 1] !== 7 || r.data[4096] !== 1) throw new Error('bytes came back wrong');
+      return ms;
+    } });
+    cases.push({ name: 'floor', async run() {
+      const t = now();
+      for (let i = 0; i < k20; i++) {
+        // hop 1: out of A's heap, into B's; hop 2: out of B's, into A's.
+        const s1 = heapA.slice(64, 64 + MiB20);
+        heapB.set(s1, 128);
+        const s2 = heapB.slice(128, 128 + MiB20);
+        heapA.set(s2, 64);
+      }
+      return (now() - t) / k20;
+    } });
+  }
+  if (want.clone) {
+    if (!want.bytes) {
+      cases.push({ name: 'ferry.bytes', async run() {
+        const t = now();
+        for (let i = 0; i < k20; i++) await blobs.call('bytes', { data });
+        return (now() - t) / k20;
+      } });
+    }
+    cases.push({ name: 'clone', async run() {
+      let r;
+      const t = now();
+      for (let i = 0; i < k20; i++) r = await js.request({ clone: data });
+      const ms = (now() - t) / k20;
+      if (r.clone.length !== MiB20) throw new Error('clone came back wrong');
+      return ms;
+    } });
+  }
+  if (want.blob) {
+    cases.push({ name: 'ferry.blob', async warm() {
+      for (let i = 0; i < cfg.blobWarm; i++) blob = (await echo.call('blob', { data: transfer(blob) })).data;
+    }, async run() {
+      const t = now();
+      for (let i = 0; i < k; i++) blob = (await echo.call('blob', { data: transfer(blob) })).data;
+      const ms = (now() - t) / k;
+      if (blob.length !== MiB20) throw new Error('blob came back wrong');
+      return ms;
+    } });
+    cases.push({ name: 'transfer', async warm() {
+      for (let i = 0; i < cfg.blobWarm; i++) raw = await js.request(raw, [raw]);
+    }, async run() {
+      const t = now();
+      for (let i = 0; i < k; i++) raw = await js.request(raw, [raw]);
+      const ms = (now() - t) / k;
+      if (raw.byteLength !== MiB20) throw new Error('transfer came back wrong');
+      return ms;
+    } });
+  }
+  // Two groups: the copying cases leave 20 MB buffers of garbage behind,
+  // whose collection would land on the short blob batches.
+  const copying = cases.filter((c) => !c.name.endsWith('blob') && c.name !== 'transfer');
+  const moving = cases.filter((c) => c.name.endsWith('blob') || c.name === 'transfer');
+  const res = {};
+  if (copying.length) {
+    Object.assign(res, await alternate(copying, {
+      warmup: cfg.warmup, batches: cfg.batches20, log, label: `rt20m (ms per round trip, ${k20} a batch)`,
+    }));
+  }
+  if (moving.length) {
+    Object.assign(res, await alternate(moving, {
+      warmup: cfg.warmup, batches: cfg.batchesBlob, log, label: `rt20m blob (ms per round trip, ${k} a batch)`,
+    }));
+  }
+  await Promise.all([blobs.stop(), echo.stop(), js.terminate()]);
+  return res;
+}
+
+async function stream16(sys, cfg, log) {
+  const counter = await sys.spawn('counter');
+  const js = jsWorker();
+  const n = cfg.streamn;
+  let sent = 0;
+  const res = await alternate([
+    { name: 'ferry', async run() {
+      const t = now();
+      for (let i = 0; i < n; i++) counter.send('n', sent++);
+      const r = await counter.call('get');
+      const us = ((now() - t) * 1000) / n;
+      if (r.count !== sent || r.out_of_order !== 0) throw new Error(`counter saw ${r.count} (${r.out_of_order} out of order), sent ${sent}`);
+      return us;
+    } },
+    { name: 'raw', async run() {
+      const t = now();
+      const done = js.request({ count: n });
+      for (let i = 0; i < n; i++) {
+        const b = new ArrayBuffer(16);
+        js.w.postMessage(b, [b]);
+      }
+      const r = await done;
+      const us = ((now() - t) * 1000) / n;
+      if (r.counted !== n) throw new Error('raw count wrong');
+      return us;
+    } },
+  ], { warmup: cfg.warmup, warmupMs: cfg.warmupMs, batches: cfg.batches, log, label: `stream16 (${n} messages a batch, us per message)` });
+  await counter.stop();
+  await js.terminate();
+  return { ferry: res.ferry, baseline: res.raw, per: n };
+}
+
+async function spawn8(sys, cfg, log) {
+  const res = await alternate([
+    { name: 'ferry', async run() {
+      const t = now();
+      const refs = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+        const a = await sys.spawn('echo');
+        if ((await a.call('hi', i)) !== i) throw new Error('echo answered something else');
+        return a;
+      }));
+      const ms = now() - t;
+      await Promise.all(refs.map((a) => a.stop()));
+      return ms;
+    } },
+    { name: 'js', async run() {
+      const t = now();
+      const ws = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+        const w = jsWorker();
+        if ((await w.request({ ping: i })).ping !== i) throw new Error('JS worker answered something else');
+        return w;
+      }));
+      const ms = now() - t;
+      await Promise.all(ws.map((w) => w.terminate()));
+      return ms;
+    } },
+  ], { warmup: 1, batches: cfg.batchesSpawn, log, label: 'spawn8 (ms to 8 first replies)' });
+  return { ferry: res.ferry, baseline: res.js, per: 8 };
+}
+
+// ---------------------------------------------------------------- entry
+
+/**
+ * Measures the rows whose ids are in `rows` (ids without suffix). Returns
+ * { env, results: { id: { ferry, baseline, detail } } }.
+ * @param {{rows: string[], quick?: boolean, log?: (s: string) => void}} opts
+ */
+export async function measure({ rows, quick = false, log = () => {} }) {
+  const cfg = quick
+    ? { warmup: 1, warmupMs: 1000, batches: 11, batches20: 7, batchesBlob: 11, batchesSpawn: 5, rt16n: 200, pingn: 400, copyn: 2, blobn: 100, blobWarm: 3000, streamn: 4000 }
+    : { warmup: 2, warmupMs: 3000, batches: 21, batches20: 15, batchesBlob: 21, batchesSpawn: 11, rt16n: 1000, pingn: 2000, copyn: 3, blobn: 200, blobWarm: 3000, streamn: 20000 };
+  const want = new Set(rows);
+  const sys = await System.start({ module: MODULE });
+  const results = {};
+  const row = (id, f, b, per, extra) => {
+    const def = RT_ROWS.find((r) => r.id === id);
+    const ferry = median(f);
+    const baseline = median(b);
+    results[id] = {
+      ferry: round3(ferry),
+      baseline: round3(baseline),
+      ratio: def.inverse ? baseline / ferry : ferry / baseline,
+      detail: { note: def.note, per_batch: per, ferry: summary(f), baseline: summary(b), ...extra },
+    };
+  };
+  try {
+    if (want.has('rt16.call_vs_transfer')) {
+      const r = await rt16(sys, cfg, log);
+      row('rt16.call_vs_transfer', r.ferry, r.baseline, r.per);
+    }
+    if (want.has('rt16.pingpong_vs_js')) {
+      const r = await pingpong(sys, cfg, log);
+      row('rt16.pingpong_vs_js', r.ferry, r.baseline, r.per);
+    }
+    const w20 = {
+      bytes: want.has('rt20m.bytes_vs_floor'),
+      clone: want.has('rt20m.bytes_vs_clone'),
+      blob: want.has('rt20m.blob_vs_transfer'),
+    };
+    if (w20.bytes || w20.clone || w20.blob) {
+      const r = await rt20m(sys, cfg, log, w20);
+      if (w20.bytes) row('rt20m.bytes_vs_floor', r['ferry.bytes'], r.floor, cfg.copyn);
+      if (w20.clone) row('rt20m.bytes_vs_clone', r['ferry.bytes'], r.clone, cfg.copyn);
+      if (w20.blob) row('rt20m.blob_vs_transfer', r['ferry.blob'], r.transfer, cfg.blobn);
+    }
+    if (want.has('stream16.throughput_vs_raw')) {
+      const r = await stream16(sys, cfg, log);
+      row('stream16.throughput_vs_raw', r.ferry, r.baseline, r.per);
+    }
+    if (want.has('spawn8_vs_js')) {
+      const r = await spawn8(sys, cfg, log);
+      row('spawn8_vs_js', r.ferry, r.baseline, r.per);
+    }
+  } finally {
+    await sys.shutdown();
+  }
+  return { results, cfg };
+}
