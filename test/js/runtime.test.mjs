@@ -303,6 +303,22 @@ describe('timeouts, cancellation, overflow', () => {
     expect(errors.every((e) => e.code === 'EFULL')).toBe(true);
     await w.stop();
   });
+  test('the mailbox byte bound is enforced too', async () => {
+    const w = await sys.spawn('waiter', { mailbox: { bytes: 2000 } });
+    const errors = [];
+    w.onerror = (e) => errors.push(e);
+    const hold = w.call('hold', 200);
+    await sleep(50);
+    for (let i = 0; i < 6; i++) w.send('big', new Uint8Array(600));
+    expect(await hold).toEqual({ rc: 0 });
+    await sleep(20);
+    // About 3 fit in 2000 bytes; the rest were reported, none vanished.
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors.length).toBeLessThanOrEqual(4);
+    expect(errors[0].code).toBe('EFULL');
+    expect(errors[0].message).toMatch(/bytes/);
+    await w.stop();
+  });
 });
 
 describe('transfer and blobs', () => {
