@@ -12,10 +12,15 @@ jest.setTimeout(60000);
 
 const modulePath = path.join(wasmDir, 'test-actors.wasm');
 let sys;
+// Resolved when an actor's "hold" reaches the host: from then on it waits
+// for the host's answer and leaves other messages in its mailbox.
+let holding = null;
+const holdStarted = () => new Promise((r) => (holding = r));
 
 beforeAll(async () => {
   sys = await System.start({ module: mustExist(modulePath) });
   sys.handle('hold.wait', async (ms) => {
+    holding?.();
     await new Promise((r) => setTimeout(r, typeof ms === 'number' ? ms : 200));
     return 'held';
   });
@@ -277,7 +282,9 @@ describe('timeouts, cancellation, overflow', () => {
     const seen = new Promise((resolve) => {
       w.onmessage = (m) => m.type === 'seen' && resolve(m.value);
     });
+    const started = holdStarted();
     const hold = w.call('hold', 100);
+    await started;
     for (const t of ['s1', 's2', 's3', 's4']) w.send(t, null);
     expect(await hold).toEqual({ rc: 0 });
     expect(await seen).toBe('s1,s2,s3,s4,');
@@ -291,8 +298,9 @@ describe('timeouts, cancellation, overflow', () => {
     const seen = new Promise((resolve) => {
       w.onmessage = (m) => m.type === 'seen' && resolve(m.value);
     });
+    const started = holdStarted();
     const hold = w.call('hold', 200);
-    await sleep(50);
+    await started;
     for (let i = 0; i < 20; i++) w.send('a', i);
     const extra = await rejection(w.call('one-more'));
     expect(extra.code).toBe('EFULL');
@@ -307,8 +315,9 @@ describe('timeouts, cancellation, overflow', () => {
     const w = await sys.spawn('waiter', { mailbox: { bytes: 2000 } });
     const errors = [];
     w.onerror = (e) => errors.push(e);
+    const started = holdStarted();
     const hold = w.call('hold', 200);
-    await sleep(50);
+    await started;
     for (let i = 0; i < 6; i++) w.send('big', new Uint8Array(600));
     expect(await hold).toEqual({ rc: 0 });
     await sleep(20);
