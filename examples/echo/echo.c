@@ -12,7 +12,8 @@ static int echo_main(ferry_msg *init) {
             ferry_blob blobs[16];
             size_t n = ferry_msg_blob_count(&m);
             if (n > 16) {
-                ferry_reply_error(&m, FERRY_ELIMIT, "echo carries at most 16 blobs");
+                ferry_reply_error(&m, FERRY_ELIMIT,
+                                  "echo carries at most 16 blobs");
             } else {
                 for (size_t i = 0; i < n; i++)
                     blobs[i] = ferry_msg_blob(&m, i);

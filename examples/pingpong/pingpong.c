@@ -13,14 +13,18 @@ typedef struct run_req {
     ferry_id peer;
     uint32_t n;
 } run_req;
+// clang-format off
 FERRY_SCHEMA(run_req_schema, run_req,
              FERRY_F_ACTOR(run_req, peer),
              FERRY_F_U32(run_req, n));
+// clang-format on
 
 typedef struct run_res {
     uint32_t rounds;
 } run_res;
+// clang-format off
 FERRY_SCHEMA(run_res_schema, run_res, FERRY_F_U32(run_res, rounds));
+// clang-format on
 
 static int pong_main(ferry_msg *init) {
     (void)init;
@@ -38,7 +42,7 @@ static int ping_main(ferry_msg *init) {
     (void)init;
     /* A 16-byte payload: a byte string of 15 bytes has a 1-byte head. */
     static const uint8_t body[16] = {0x4f, 'p', 'i', 'n', 'g', '-', 'p', 'o',
-                                     'n', 'g', '-', '1', '6', 'B', '!', '!'};
+                                     'n',  'g', '-', '1', '6', 'B', '!', '!'};
     ferry_arena arena;
     ferry_arena_init(&arena);
     ferry_msg m;

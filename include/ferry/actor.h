@@ -52,17 +52,17 @@ enum ferry_kind_msg {
  * message's own buffer and are valid until then.
  */
 typedef struct ferry_msg {
-    ferry_id from;        /* sender; FERRY_HOST for the JS side */
-    const char *type;     /* NUL-terminated message type */
-    uint64_t corr;        /* correlation id, 0 for a plain send */
-    int kind;             /* enum ferry_kind_msg */
-    const uint8_t *body;  /* one CBOR item */
+    ferry_id from;       /* sender; FERRY_HOST for the JS side */
+    const char *type;    /* NUL-terminated message type */
+    uint64_t corr;       /* correlation id, 0 for a plain send */
+    int kind;            /* enum ferry_kind_msg */
+    const uint8_t *body; /* one CBOR item */
     size_t body_len;
     /* private */
-    uint8_t *fy_buf;      /* the envelope; owns type and body */
+    uint8_t *fy_buf;       /* the envelope; owns type and body */
     uint32_t fy_blob_base; /* handle of the message's first blob */
     uint32_t fy_nblobs;
-    uint8_t *fy_taken;    /* per blob: taken by the actor */
+    uint8_t *fy_taken; /* per blob: taken by the actor */
 } ferry_msg;
 
 typedef int (*ferry_actor_fn)(ferry_msg *init);
@@ -102,8 +102,7 @@ void ferry_msg_free(ferry_msg *m);
 int ferry_send(ferry_id to, const char *type, const ferry_schema *s,
                const void *value);
 /* As ferry_send with a body that is already CBOR (copied). */
-int ferry_send_raw(ferry_id to, const char *type, const void *cbor,
-                   size_t len);
+int ferry_send_raw(ferry_id to, const char *type, const void *cbor, size_t len);
 
 /*
  * Calls actor `to` and waits up to timeout_ms for its reply, which is

@@ -113,16 +113,16 @@ struct ferry_schema;
  */
 typedef struct ferry_field {
     const char *name;
-    uint32_t name_len;          /* strlen(name), computed at compile time */
-    uint8_t kind;               /* ferry_kind */
-    bool optional;              /* present iff the bool at present_off */
-    uint32_t offset;            /* offsetof the member */
-    uint32_t size;              /* sizeof the member (checked by macros) */
-    uint32_t present_off;       /* optional: offsetof a bool member */
-    uint32_t count_off;         /* array: offsetof the size_t count */
-    uint32_t elem_size;         /* array: sizeof one element */
-    uint64_t max;               /* array: maximum count, 0 = no maximum */
-    const struct ferry_field *elem;    /* array: element descriptor */
+    uint32_t name_len;              /* strlen(name), computed at compile time */
+    uint8_t kind;                   /* ferry_kind */
+    bool optional;                  /* present iff the bool at present_off */
+    uint32_t offset;                /* offsetof the member */
+    uint32_t size;                  /* sizeof the member (checked by macros) */
+    uint32_t present_off;           /* optional: offsetof a bool member */
+    uint32_t count_off;             /* array: offsetof the size_t count */
+    uint32_t elem_size;             /* array: sizeof one element */
+    uint64_t max;                   /* array: maximum count, 0 = no maximum */
+    const struct ferry_field *elem; /* array: element descriptor */
     const struct ferry_schema *schema; /* struct: nested schema */
 } ferry_field;
 
@@ -142,22 +142,21 @@ typedef struct ferry_schema {
                (want))
 
 #define FY_FIELD(type, member, kind_, want, ...)                               \
-    {.name = #member,                                                          \
-     .name_len = sizeof(#member) - 1,                                          \
-     .kind = (kind_),                                                          \
-     .offset = (uint32_t)offsetof(type, member),                               \
-     .size = FY_CHECKED(type, member, want),                                   \
-     __VA_ARGS__}
+    {                                                                          \
+        .name = #member, .name_len = sizeof(#member) - 1, .kind = (kind_),     \
+        .offset = (uint32_t)offsetof(type, member),                            \
+        .size = FY_CHECKED(type, member, want), __VA_ARGS__                    \
+    }
 
 /* Every FERRY_F_* macro takes an optional last argument, FERRY_OPT(t, pres),
  * which makes the field optional: present iff the bool member pres is true.
  * Absent fields are left out of the map; decoding sets pres. */
 #define FERRY_OPT(t, pres)                                                     \
-    .optional = true,                                                          \
-    .present_off = (uint32_t)offsetof(t, pres) +                               \
-                   0 * FY_CHECKED(t, pres, sizeof(bool))
+    .optional = true, .present_off = (uint32_t)offsetof(t, pres) +             \
+                                     0 * FY_CHECKED(t, pres, sizeof(bool))
 
-#define FERRY_F_BOOL(t, m, ...) FY_FIELD(t, m, FERRY_K_BOOL, sizeof(bool), __VA_ARGS__)
+#define FERRY_F_BOOL(t, m, ...)                                                \
+    FY_FIELD(t, m, FERRY_K_BOOL, sizeof(bool), __VA_ARGS__)
 #define FERRY_F_I8(t, m, ...) FY_FIELD(t, m, FERRY_K_I8, 1, __VA_ARGS__)
 #define FERRY_F_I16(t, m, ...) FY_FIELD(t, m, FERRY_K_I16, 2, __VA_ARGS__)
 #define FERRY_F_I32(t, m, ...) FY_FIELD(t, m, FERRY_K_I32, 4, __VA_ARGS__)
@@ -185,29 +184,26 @@ typedef struct ferry_schema {
 
 /* A nested struct member (by value) described by schema_ptr. */
 #define FERRY_F_STRUCT(t, m, schema_ptr, ...)                                  \
-    {.name = #m,                                                               \
-     .name_len = sizeof(#m) - 1,                                               \
-     .kind = FERRY_K_STRUCT,                                                   \
-     .offset = (uint32_t)offsetof(t, m),                                       \
-     .size = (uint32_t)FY_MEMBER_SIZE(t, m),                                   \
-     .schema = (schema_ptr),                                                   \
-     __VA_ARGS__}
+    {                                                                          \
+        .name = #m, .name_len = sizeof(#m) - 1, .kind = FERRY_K_STRUCT,        \
+        .offset = (uint32_t)offsetof(t, m),                                    \
+        .size = (uint32_t)FY_MEMBER_SIZE(t, m), .schema = (schema_ptr),        \
+        __VA_ARGS__                                                            \
+    }
 
 /* A variable-length array: pointer member m, size_t count member cnt,
  * elements described by elem_ptr (one of FERRY_ELEM_*), at most max_
  * elements (0 = only the decoder's max_array limit). */
 #define FERRY_F_ARRAY(t, m, cnt, elem_ptr, max_, ...)                          \
-    {.name = #m,                                                               \
-     .name_len = sizeof(#m) - 1,                                               \
-     .kind = FERRY_K_ARRAY,                                                    \
-     .offset = (uint32_t)offsetof(t, m),                                       \
-     .size = FY_CHECKED(t, m, sizeof(void *)),                                 \
-     .count_off = (uint32_t)offsetof(t, cnt) +                                 \
-                  0 * FY_CHECKED(t, cnt, sizeof(size_t)),                      \
-     .elem_size = (uint32_t)sizeof(*((t *)0)->m),                              \
-     .max = (max_),                                                            \
-     .elem = (elem_ptr),                                                       \
-     __VA_ARGS__}
+    {                                                                          \
+        .name = #m, .name_len = sizeof(#m) - 1, .kind = FERRY_K_ARRAY,         \
+        .offset = (uint32_t)offsetof(t, m),                                    \
+        .size = FY_CHECKED(t, m, sizeof(void *)),                              \
+        .count_off = (uint32_t)offsetof(t, cnt) +                              \
+                     0 * FY_CHECKED(t, cnt, sizeof(size_t)),                   \
+        .elem_size = (uint32_t)sizeof(*((t *)0)->m), .max = (max_),            \
+        .elem = (elem_ptr), __VA_ARGS__                                        \
+    }
 
 #define FERRY_F_ARRAY_STRUCT(t, m, cnt, schema_ptr, max_, ...)                 \
     FERRY_F_ARRAY(t, m, cnt, FERRY_ELEM_STRUCT(schema_ptr), max_, __VA_ARGS__)
@@ -333,10 +329,10 @@ void ferry_sg_gather(const ferry_sg *sg, void *dst);
 /* ------------------------------------------------------------- decoding */
 
 typedef struct ferry_decode_error {
-    int code;           /* negative FERRY_E* */
-    size_t offset;      /* byte offset in the input */
-    char path[128];     /* "order.items[3].qty" */
-    char message[256];  /* "order.items[3].qty: 300 does not fit uint8" */
+    int code;          /* negative FERRY_E* */
+    size_t offset;     /* byte offset in the input */
+    char path[128];    /* "order.items[3].qty" */
+    char message[256]; /* "order.items[3].qty: 300 does not fit uint8" */
 } ferry_decode_error;
 
 typedef struct ferry_decode_opts {

@@ -18,9 +18,11 @@ typedef struct rc_res {
     bool has_extra;
     uint64_t extra;
 } rc_res;
+// clang-format off
 FERRY_SCHEMA(rc_res_schema, rc_res,
              FERRY_F_I32(rc_res, rc),
              FERRY_F_U64(rc_res, extra, FERRY_OPT(rc_res, has_extra)));
+// clang-format on
 
 static void reply_rc(ferry_msg *m, int rc) {
     ferry_reply(m, &rc_res_schema, &(rc_res){.rc = rc});
@@ -108,9 +110,11 @@ typedef struct produce_req {
     ferry_id to;
     uint32_t n;
 } produce_req;
+// clang-format off
 FERRY_SCHEMA(produce_req_schema, produce_req,
              FERRY_F_ACTOR(produce_req, to),
              FERRY_F_U32(produce_req, n));
+// clang-format on
 
 /* Sends n messages "n" with bodies 0..n-1 to another actor. */
 static int producer_main(ferry_msg *init) {
@@ -157,8 +161,8 @@ static int waiter_main(ferry_msg *init) {
         uint64_t ms = body_uint(&m);
         if (is(&m, "hold")) {
             ferry_msg r;
-            int rc = ferry_call_raw(FERRY_HOST, "hold.wait", m.body,
-                                    m.body_len, &r, FERRY_FOREVER);
+            int rc = ferry_call_raw(FERRY_HOST, "hold.wait", m.body, m.body_len,
+                                    &r, FERRY_FOREVER);
             ferry_msg_free(&r);
             reply_rc(&m, rc);
             /* Whatever arrived meanwhile is still there, in order. */
@@ -205,10 +209,12 @@ typedef struct relay_req {
     const char *type;
     uint32_t timeout;
 } relay_req;
+// clang-format off
 FERRY_SCHEMA(relay_req_schema, relay_req,
              FERRY_F_ACTOR(relay_req, to),
              FERRY_F_CSTR(relay_req, type),
              FERRY_F_U32(relay_req, timeout));
+// clang-format on
 
 /*
  * "relay" {to, type, timeout}: calls actor `to` with `type` and a small
@@ -243,17 +249,21 @@ static int relay_main(ferry_msg *init) {
             int rc = ferry_spawn(name, NULL, 0, &id);
             if (rc == FERRY_OK) {
                 ferry_msg r2;
-                rc = ferry_call_raw(id, "hello", "\x63" "abc", 4, &r2, 5000);
+                rc = ferry_call_raw(id, "hello",
+                                    "\x63"
+                                    "abc",
+                                    4, &r2, 5000);
                 ferry_msg_free(&r2);
             }
             reply_rc_extra(&m, rc, id);
-        } else if (ferry_msg_decode(&m, &relay_req_schema, &req, &arena, &err)) {
+        } else if (ferry_msg_decode(&m, &relay_req_schema, &req, &arena,
+                                    &err)) {
             ferry_reply_error(&m, err.code, err.message);
         } else if (is(&m, "relay")) {
             ferry_msg r;
-            int rc = ferry_call_raw(req.to, req.type, "\x45hello", 6, &r,
-                                    req.timeout ? (int)req.timeout
-                                                : FERRY_FOREVER);
+            int rc =
+                ferry_call_raw(req.to, req.type, "\x45hello", 6, &r,
+                               req.timeout ? (int)req.timeout : FERRY_FOREVER);
             uint64_t len = rc == FERRY_OK ? r.body_len : 0;
             ferry_msg_free(&r);
             reply_rc_extra(&m, rc, len);
@@ -274,10 +284,12 @@ typedef struct total_res {
     uint32_t items;
     uint32_t qty;
 } total_res;
+// clang-format off
 FERRY_SCHEMA(total_res_schema, total_res,
              FERRY_F_U64(total_res, order_id),
              FERRY_F_U32(total_res, items),
              FERRY_F_U32(total_res, qty));
+// clang-format on
 
 /* "total" <order>: decodes with a schema, answers a struct; decode errors
  * go back as error replies naming the field. */
@@ -310,28 +322,36 @@ FERRY_ACTOR("structs", structs_main);
 typedef struct blob_msg {
     ferry_blob data;
 } blob_msg;
+// clang-format off
 FERRY_SCHEMA(blob_msg_schema, blob_msg, FERRY_F_BLOB(blob_msg, data));
+// clang-format on
 
 typedef struct read_req {
     uint32_t off;
     uint32_t len;
 } read_req;
+// clang-format off
 FERRY_SCHEMA(read_req_schema, read_req,
              FERRY_F_U32(read_req, off),
              FERRY_F_U32(read_req, len));
+// clang-format on
 
 typedef struct bytes_msg {
     ferry_bytes data;
 } bytes_msg;
+// clang-format off
 FERRY_SCHEMA(bytes_msg_schema, bytes_msg, FERRY_F_BYTES(bytes_msg, data));
+// clang-format on
 
 typedef struct head_req {
     ferry_bytes data;
     uint32_t len;
 } head_req;
+// clang-format off
 FERRY_SCHEMA(head_req_schema, head_req,
              FERRY_F_BYTES(head_req, data),
              FERRY_F_U32(head_req, len));
+// clang-format on
 
 /*
  * Keeps one blob: "put" {data: blob} takes it; "size" answers {rc, extra:

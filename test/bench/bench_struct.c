@@ -117,6 +117,7 @@ typedef struct reading {
 } reading;
 
 extern const ferry_schema reading_schema;
+// clang-format off
 FERRY_SCHEMA(reading_schema, reading, FERRY_F_U64(reading, id),
              FERRY_F_U32(reading, seq), FERRY_F_ENUM(reading, kind),
              FERRY_F_F32(reading, temp), FERRY_F_F64(reading, ratio),
@@ -124,6 +125,7 @@ FERRY_SCHEMA(reading_schema, reading, FERRY_F_U64(reading, id),
              FERRY_F_BYTES(reading, payload),
              FERRY_F_ARRAY(reading, samples, n_samples, FERRY_ELEM_I32, 8),
              FERRY_F_ACTOR(reading, owner));
+// clang-format on
 
 #define FY_SB_PAYLOAD 1024u
 #define FY_SB_NSAMPLES 8u

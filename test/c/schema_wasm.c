@@ -14,13 +14,27 @@ static ferry_cbor_buf out;
 static ferry_decode_error err;
 static ferry_arena arena;
 
-EMSCRIPTEN_KEEPALIVE void *fy_t_alloc(size_t n) { return malloc(n ? n : 1); }
-EMSCRIPTEN_KEEPALIVE void fy_t_free(void *p) { free(p); }
-EMSCRIPTEN_KEEPALIVE const uint8_t *fy_t_out_ptr(void) { return out.data; }
-EMSCRIPTEN_KEEPALIVE size_t fy_t_out_len(void) { return out.len; }
-EMSCRIPTEN_KEEPALIVE const char *fy_t_err_message(void) { return err.message; }
-EMSCRIPTEN_KEEPALIVE const char *fy_t_err_path(void) { return err.path; }
-EMSCRIPTEN_KEEPALIVE const char *fy_t_errname(int code) { return ferry_errname(code); }
+EMSCRIPTEN_KEEPALIVE void *fy_t_alloc(size_t n) {
+    return malloc(n ? n : 1);
+}
+EMSCRIPTEN_KEEPALIVE void fy_t_free(void *p) {
+    free(p);
+}
+EMSCRIPTEN_KEEPALIVE const uint8_t *fy_t_out_ptr(void) {
+    return out.data;
+}
+EMSCRIPTEN_KEEPALIVE size_t fy_t_out_len(void) {
+    return out.len;
+}
+EMSCRIPTEN_KEEPALIVE const char *fy_t_err_message(void) {
+    return err.message;
+}
+EMSCRIPTEN_KEEPALIVE const char *fy_t_err_path(void) {
+    return err.path;
+}
+EMSCRIPTEN_KEEPALIVE const char *fy_t_errname(int code) {
+    return ferry_errname(code);
+}
 
 /* C encodes the generated value for seed. */
 EMSCRIPTEN_KEEPALIVE int fy_t_encode_seed(unsigned seed) {

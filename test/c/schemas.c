@@ -6,32 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+// clang-format off
 FERRY_SCHEMA(point_schema, point,
              FERRY_F_F64(point, x),
              FERRY_F_F32(point, y));
+// clang-format on
 
+// clang-format off
 FERRY_SCHEMA(item_schema, item,
              FERRY_F_U32(item, sku),
              FERRY_F_U8(item, qty),
              FERRY_F_BOOL(item, gift));
+// clang-format on
 
+// clang-format off
 FERRY_SCHEMA(order_schema, order,
              FERRY_F_U64(order, id),
              FERRY_F_CSTR(order, customer),
              FERRY_F_ARRAY_STRUCT(order, items, n_items, &item_schema, 4));
+// clang-format on
 
+// clang-format off
 FERRY_SCHEMA(note_schema, note_msg,
              FERRY_F_U32(note_msg, id),
              FERRY_F_CSTR(note_msg, text, FERRY_OPT(note_msg, has_text)),
              FERRY_F_STRUCT(note_msg, where, &point_schema,
                             FERRY_OPT(note_msg, has_where)));
+// clang-format on
 
+// clang-format off
 FERRY_SCHEMA(chunk_schema, chunk_msg,
              FERRY_F_TEXT(chunk_msg, key),
              FERRY_F_BYTES(chunk_msg, data),
              FERRY_F_BYTES(chunk_msg, small),
              FERRY_F_U32(chunk_msg, version));
+// clang-format on
 
+// clang-format off
 FERRY_SCHEMA(everything_schema, everything,
              FERRY_F_BOOL(everything, b),
              FERRY_F_I8(everything, i8),
@@ -60,6 +71,7 @@ FERRY_SCHEMA(everything_schema, everything,
              FERRY_F_STRUCT(everything, origin, &point_schema,
                             FERRY_OPT(everything, has_origin)),
              FERRY_F_I64(everything, maybe, FERRY_OPT(everything, has_maybe)));
+// clang-format on
 
 /* xorshift64*: small, deterministic, the same natively and in wasm. */
 static uint64_t rnd(uint64_t *s) {
@@ -69,9 +81,14 @@ static uint64_t rnd(uint64_t *s) {
     return *s * 2685821657736338717ull;
 }
 
-static const char *const words[] = {"", "a", "hello", "\303\274ber",
-                                    "\xe6\xb0\xb4", "tiles/z12/x1205/y1539",
-                                    "\xf0\x90\x85\x91", "twenty-three chars long"};
+static const char *const words[] = {"",
+                                    "a",
+                                    "hello",
+                                    "\303\274ber",
+                                    "\xe6\xb0\xb4",
+                                    "tiles/z12/x1205/y1539",
+                                    "\xf0\x90\x85\x91",
+                                    "twenty-three chars long"};
 static char blob_bytes[300];
 
 void fill_everything(everything *e, unsigned seed) {
@@ -81,20 +98,33 @@ void fill_everything(everything *e, unsigned seed) {
     uint64_t s = 0x9e3779b97f4a7c15ull * (seed + 1);
     uint64_t r = rnd(&s);
     if (seed == 1) {
-        *e = (everything){.b = true, .i8 = -8, .i16 = -1600, .i32 = 320000,
-                          .i64 = -6400000000ll, .u8 = 200, .u16 = 60000,
-                          .u32 = 4000000000u, .u64 = 18000000000000000000ull,
-                          .f32 = 0.75f, .f64 = 1.1, .text = {"hello", 5},
-                          .cstr = "w\303\266rld", .bytes = {(const uint8_t *)"\x01\x02\x03", 3},
-                          .blob = {7}, .actor = 42, .where = {-2.5, 8.0f},
+        *e = (everything){.b = true,
+                          .i8 = -8,
+                          .i16 = -1600,
+                          .i32 = 320000,
+                          .i64 = -6400000000ll,
+                          .u8 = 200,
+                          .u16 = 60000,
+                          .u32 = 4000000000u,
+                          .u64 = 18000000000000000000ull,
+                          .f32 = 0.75f,
+                          .f64 = 1.1,
+                          .text = {"hello", 5},
+                          .cstr = "w\303\266rld",
+                          .bytes = {(const uint8_t *)"\x01\x02\x03", 3},
+                          .blob = {7},
+                          .actor = 42,
+                          .where = {-2.5, 8.0f},
                           .col = COLOR_BLUE};
     } else {
         /* Mix extremes and ordinary values, chosen bit by bit from r. */
-        static const int64_t i64s[] = {0, -1, 23, 24, -25, INT64_MIN, INT64_MAX,
-                                       4294967296ll, -4294967297ll};
-        static const uint64_t u64s[] = {0, 23, 24, 255, 256, 65536, UINT64_MAX,
-                                        9007199254740993ull};
-        static const double f64s[] = {0.0, -0.0, 1.5, 1e300, -4.1, 5e-324,
+        static const int64_t i64s[] = {0,         -1,           23,
+                                       24,        -25,          INT64_MIN,
+                                       INT64_MAX, 4294967296ll, -4294967297ll};
+        static const uint64_t u64s[] = {
+            0, 23, 24, 255, 256, 65536, UINT64_MAX, 9007199254740993ull};
+        static const double f64s[] = {0.0,      -0.0,    1.5,
+                                      1e300,    -4.1,    5e-324,
                                       INFINITY, 65504.0, 9007199254740993.0};
         e->b = r & 1;
         e->i8 = (int8_t)rnd(&s);
@@ -106,7 +136,8 @@ void fill_everything(everything *e, unsigned seed) {
         e->u32 = (uint32_t)rnd(&s);
         e->u64 = u64s[rnd(&s) % 8];
         e->f32 = (float)((int32_t)rnd(&s)) / 1024.0f;
-        e->f64 = (seed % 3) ? f64s[rnd(&s) % 9] : (double)(int64_t)rnd(&s) / 3.0;
+        e->f64 =
+            (seed % 3) ? f64s[rnd(&s) % 9] : (double)(int64_t)rnd(&s) / 3.0;
         const char *w = words[rnd(&s) % 8];
         e->text = (ferry_str){w, strlen(w)};
         e->cstr = (seed % 5 == 0) ? NULL : words[rnd(&s) % 8];
@@ -203,7 +234,8 @@ bool everything_equal(const everything *a, const everything *b, char *why,
     DIFF(same_f64(a->where.x, b->where.x) && same_f64(a->where.y, b->where.y),
          "where");
     DIFF(a->col == b->col, "col %d vs %d", a->col, b->col);
-    DIFF(a->n_items == b->n_items, "n_items %zu vs %zu", a->n_items, b->n_items);
+    DIFF(a->n_items == b->n_items, "n_items %zu vs %zu", a->n_items,
+         b->n_items);
     for (size_t i = 0; i < a->n_items; i++)
         DIFF(a->items[i].sku == b->items[i].sku &&
                  a->items[i].qty == b->items[i].qty &&

@@ -423,9 +423,15 @@ static void test_indefinite_containers(void) {
 
 static const fy_test tests[] = {
     TEST(test_indefinite_containers),
-    TEST(test_error_table),  TEST(test_encode_ints),  TEST(test_encode_floats),
-    TEST(test_encode_misc),  TEST(test_appendix_a),   TEST(test_malformed),
-    TEST(test_truncations),  TEST(test_deep_nesting), TEST(test_reader_events),
+    TEST(test_error_table),
+    TEST(test_encode_ints),
+    TEST(test_encode_floats),
+    TEST(test_encode_misc),
+    TEST(test_appendix_a),
+    TEST(test_malformed),
+    TEST(test_truncations),
+    TEST(test_deep_nesting),
+    TEST(test_reader_events),
     TEST(test_text_escapes),
 };
 TEST_MAIN(tests)

@@ -1028,8 +1028,9 @@ static bool fy_cmp_events(ferry_cbor_reader *r, const fy_node *n,
 static uint64_t fy_items = 1000;
 static uint64_t fy_seed = 20250101; /* fixed, so meson runs are repeatable */
 
-#define FY_MAX_REPORTS 10 /* printed failures per test; the rest are counted   \
-                           */
+#define FY_MAX_REPORTS                                                         \
+    10 /* printed failures per test; the rest are counted                      \
+        */
 
 static void fy_hex(char *dst, size_t cap, const uint8_t *p, size_t n) {
     size_t i = 0, o = 0;

@@ -33,8 +33,11 @@ static void test_head_and_parse(void) {
 static void test_bodies(void) {
     /* Bodies of every shape, including containers and an empty type. */
     static const char *const cases[] = {
-        "8400600080", "840360001bffffffffffffffff", "8402617818189ff6ff",
-        "840161790a9f0102ff", "8400617800d82a4401020304",
+        "8400600080",
+        "840360001bffffffffffffffff",
+        "8402617818189ff6ff",
+        "840161790a9f0102ff",
+        "8400617800d82a4401020304",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t buf[64];

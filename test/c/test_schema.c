@@ -36,11 +36,13 @@ static void test_roundtrip_everything(void) {
     ferry_cbor_buf b;
     ferry_cbor_buf_init(&b);
     CHECK(ferry_encode(&everything_schema, &in, &b) == FERRY_OK, "encode");
-    CHECK(ferry_encoded_size(&everything_schema, &in) == b.len, "size %zu vs %zu",
-          ferry_encoded_size(&everything_schema, &in), b.len);
+    CHECK(ferry_encoded_size(&everything_schema, &in) == b.len,
+          "size %zu vs %zu", ferry_encoded_size(&everything_schema, &in),
+          b.len);
     CHECK(ferry_cbor_check(b.data, b.len, NULL, NULL) == FERRY_OK, "valid");
     ferry_decode_error e;
-    int rc = ferry_decode(&everything_schema, b.data, b.len, &out, &arena, NULL, &e);
+    int rc =
+        ferry_decode(&everything_schema, b.data, b.len, &out, &arena, NULL, &e);
     CHECK(rc == FERRY_OK, "decode: %s", e.message);
     char why[200];
     CHECK(everything_equal(&in, &out, why, sizeof why), "%s", why);
@@ -72,10 +74,11 @@ static void test_roundtrip_generated(void) {
         everything in, out;
         fill_everything(&in, seed);
         b.len = 0;
-        CHECK(ferry_encode(&everything_schema, &in, &b) == FERRY_OK, "enc %u", seed);
+        CHECK(ferry_encode(&everything_schema, &in, &b) == FERRY_OK, "enc %u",
+              seed);
         ferry_decode_error e;
-        CHECK(ferry_decode(&everything_schema, b.data, b.len, &out, &arena, NULL,
-                           &e) == FERRY_OK,
+        CHECK(ferry_decode(&everything_schema, b.data, b.len, &out, &arena,
+                           NULL, &e) == FERRY_OK,
               "seed %u: %s", seed, e.message);
         char why[200];
         CHECK(everything_equal(&in, &out, why, sizeof why), "seed %u: %s", seed,
@@ -127,7 +130,8 @@ static void test_optional(void) {
     ferry_arena arena;
     ferry_arena_init(&arena);
     ferry_decode_error e;
-    CHECK(ferry_decode(&note_schema, b.data, b.len, &out, &arena, NULL, &e) == 0,
+    CHECK(ferry_decode(&note_schema, b.data, b.len, &out, &arena, NULL, &e) ==
+              0,
           "%s", e.message);
     CHECK(out.has_text && strcmp(out.text, "hi") == 0 && out.has_where &&
               out.where.x == 1.5 && out.where.y == 2.0f,
@@ -191,36 +195,44 @@ static void expect_order_error(const char *hex, int code, const char *message) {
 
 /* order {"id": 1, "customer": "al", "items": [...]} helpers: each item is
  * {"sku": S, "qty": Q, "gift": false}. */
-#define ORDER_HEAD "a3626964016863757374"                                      \
-                   "6f6d6572626168656974656d73"
+#define ORDER_HEAD                                                             \
+    "a3626964016863757374"                                                     \
+    "6f6d6572626168656974656d73"
 #define ITEM_OK "a363736b750163717479016467696674f4"
 
 static void test_error_missing(void) {
-    expect_order_error("a2626964016863757374" "6f6d657262616c", FERRY_EMISSING,
-                       "order.items: required field missing");
+    expect_order_error("a2626964016863757374"
+                       "6f6d657262616c",
+                       FERRY_EMISSING, "order.items: required field missing");
     expect_order_error(ORDER_HEAD "81a263736b750163717479 01", FERRY_EMISSING,
                        "order.items[0].gift: required field missing");
 }
 
 static void test_error_type(void) {
-    expect_order_error(ORDER_HEAD "82" ITEM_OK "a363736b7561316371747901646769667"
-                                  "4f4",
-                       FERRY_ETYPE,
-                       "order.items[1].sku: expected uint32, got text string");
+    expect_order_error(
+        ORDER_HEAD "82" ITEM_OK "a363736b7561316371747901646769667"
+                   "4f4",
+        FERRY_ETYPE, "order.items[1].sku: expected uint32, got text string");
     expect_order_error("a3626964616168637573746f6d657262616c656974656d7380",
-                       FERRY_ETYPE, "order.id: expected uint64, got text string");
-    expect_order_error("83010203", FERRY_ETYPE, "order: expected map, got array");
+                       FERRY_ETYPE,
+                       "order.id: expected uint64, got text string");
+    expect_order_error("83010203", FERRY_ETYPE,
+                       "order: expected map, got array");
     expect_order_error(ORDER_HEAD "a0", FERRY_ETYPE,
                        "order.items: expected array, got map");
 }
 
 static void test_error_range(void) {
-    expect_order_error(ORDER_HEAD "84" ITEM_OK ITEM_OK ITEM_OK
-                                  "a363736b7501637174791901" "2c6467696674f4",
-                       FERRY_ERANGE, "order.items[3].qty: 300 does not fit uint8");
-    expect_order_error(ORDER_HEAD "81a363736b75206371747901646769667" "4f4",
-                       FERRY_ERANGE, "order.items[0].sku: -1 does not fit uint32");
-    expect_order_error(ORDER_HEAD "81a363736b75f93e006371747901646769667" "4f4",
+    expect_order_error(
+        ORDER_HEAD "84" ITEM_OK ITEM_OK ITEM_OK "a363736b7501637174791901"
+                   "2c6467696674f4",
+        FERRY_ERANGE, "order.items[3].qty: 300 does not fit uint8");
+    expect_order_error(ORDER_HEAD "81a363736b75206371747901646769667"
+                                  "4f4",
+                       FERRY_ERANGE,
+                       "order.items[0].sku: -1 does not fit uint32");
+    expect_order_error(ORDER_HEAD "81a363736b75f93e006371747901646769667"
+                                  "4f4",
                        FERRY_ETYPE,
                        "order.items[0].sku: 1.5 is not an integer (uint32)");
     /* More items than the maximum of 4. */
@@ -228,10 +240,9 @@ static void test_error_range(void) {
                        FERRY_ERANGE,
                        "order.items: array of 5 elements is longer than its "
                        "maximum of 4");
-    expect_order_error(ORDER_HEAD "9f" ITEM_OK ITEM_OK ITEM_OK ITEM_OK ITEM_OK
-                                  "ff",
-                       FERRY_ERANGE,
-                       "order.items: array is longer than its maximum of 4");
+    expect_order_error(
+        ORDER_HEAD "9f" ITEM_OK ITEM_OK ITEM_OK ITEM_OK ITEM_OK "ff",
+        FERRY_ERANGE, "order.items: array is longer than its maximum of 4");
 }
 
 static void test_error_utf8_and_limits(void) {
@@ -239,13 +250,16 @@ static void test_error_utf8_and_limits(void) {
                        FERRY_EINVALID,
                        "order.customer: invalid UTF-8 in the text string at "
                        "byte 14");
-    expect_order_error(ORDER_HEAD "80" "00", FERRY_ETRAILING,
+    expect_order_error(ORDER_HEAD "80"
+                                  "00",
+                       FERRY_ETRAILING,
                        "order: 1 trailing byte after the item");
     expect_order_error(ORDER_HEAD "81a263736b7501", FERRY_ETRUNCATED,
                        "order.items[0]: input ends where an item was expected");
     expect_order_error("a2626964016269640280", FERRY_EINVALID,
                        "order.id: duplicate key");
-    expect_order_error("a362696401686375737" "46f6d6572636100626569746"
+    expect_order_error("a362696401686375737"
+                       "46f6d6572636100626569746"
                        "56d7380",
                        FERRY_EINVALID,
                        "order.customer: text holds a NUL byte, so it cannot be "
@@ -263,7 +277,8 @@ static void test_error_utf8_and_limits(void) {
     CHECK(ferry_decode(&order_schema, in, n, &out, &arena, &opts, &e) ==
               FERRY_ELIMIT,
           "depth: %s", e.message);
-    CHECK(strcmp(e.message, "order.items[0]: nesting deeper than 2 levels") == 0,
+    CHECK(strcmp(e.message, "order.items[0]: nesting deeper than 2 levels") ==
+              0,
           "%s", e.message);
     /* Arena limit: allocation failure is an error, not a crash. */
     arena.limit = 16;
@@ -276,15 +291,18 @@ static void test_error_utf8_and_limits(void) {
 static void test_error_float32_range(void) {
     /* {"x": 1, "y": 1e300} into point, where y is float32. */
     uint8_t in[32];
-    size_t n = unhex("a261780161" "79fb7e37e43c8800759c", in);
+    size_t n = unhex("a261780161"
+                     "79fb7e37e43c8800759c",
+                     in);
     point p;
     ferry_arena arena;
     ferry_arena_init(&arena);
     ferry_decode_error e;
-    CHECK(ferry_decode(&point_schema, in, n, &p, &arena, NULL, &e) == FERRY_ERANGE,
+    CHECK(ferry_decode(&point_schema, in, n, &p, &arena, NULL, &e) ==
+              FERRY_ERANGE,
           "%s", e.message);
-    CHECK(strcmp(e.message, "point.y: 1.0e+300 does not fit float32") == 0, "%s",
-          e.message);
+    CHECK(strcmp(e.message, "point.y: 1.0e+300 does not fit float32") == 0,
+          "%s", e.message);
     ferry_arena_free(&arena);
 }
 
@@ -306,11 +324,17 @@ static void test_encode_errors(void) {
 }
 
 static const fy_test tests[] = {
-    TEST(test_exact_cbor),          TEST(test_roundtrip_everything),
-    TEST(test_roundtrip_generated), TEST(test_any_order_and_unknown_keys),
-    TEST(test_optional),            TEST(test_scatter_gather),
-    TEST(test_error_missing),       TEST(test_error_type),
-    TEST(test_error_range),         TEST(test_error_utf8_and_limits),
-    TEST(test_error_float32_range), TEST(test_encode_errors),
+    TEST(test_exact_cbor),
+    TEST(test_roundtrip_everything),
+    TEST(test_roundtrip_generated),
+    TEST(test_any_order_and_unknown_keys),
+    TEST(test_optional),
+    TEST(test_scatter_gather),
+    TEST(test_error_missing),
+    TEST(test_error_type),
+    TEST(test_error_range),
+    TEST(test_error_utf8_and_limits),
+    TEST(test_error_float32_range),
+    TEST(test_encode_errors),
 };
 TEST_MAIN(tests)

@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                               .max_array = 4096};
     ferry_arena_reset(&arena);
     arena.limit = 1 << 20;
-    int rc = ferry_decode(&everything_schema, data, size, &v, &arena, &opts,
-                          &err);
+    int rc =
+        ferry_decode(&everything_schema, data, size, &v, &arena, &opts, &err);
     if (rc < 0) {
         /* Every failure names a path rooted at the schema and a reason. */
         if (strncmp(err.message, "everything", 10) != 0 || err.code != rc ||
