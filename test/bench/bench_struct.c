@@ -68,6 +68,9 @@
 
 #include <ferry/schema.h>
 
+#define FY_BENCH_NAME "bench_struct"
+#include "bench_common.h"
+
 #ifndef FY_BENCH_LIBCBOR
 #define FY_BENCH_LIBCBOR 0
 #endif
@@ -79,18 +82,6 @@
 #define FY_EXPORT EMSCRIPTEN_KEEPALIVE
 #else
 #define FY_EXPORT
-#endif
-
-#ifdef __has_feature
-#if __has_feature(address_sanitizer)
-#define FY_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(FY_ASAN)
-#define FY_ASAN 1
-#endif
-#ifndef FY_ASAN
-#define FY_ASAN 0
 #endif
 
 /* ------------------------------------------------------------- the struct */
@@ -142,15 +133,6 @@ static ferry_arena fy_arena;  /* reset every iteration */
 static ferry_decode_error fy_err;
 static uint8_t *fy_wire; /* ferry's encoding of fy_in */
 static size_t fy_wire_len;
-
-/* xorshift64*: the payload is the same in every build. */
-static uint64_t fy_rng = 0x9E3779B97F4A7C15u;
-static uint64_t fy_rand(void) {
-    fy_rng ^= fy_rng >> 12;
-    fy_rng ^= fy_rng << 25;
-    fy_rng ^= fy_rng >> 27;
-    return fy_rng * 0x2545F4914F6CDD1Du;
-}
 
 /* What every iteration checks of its decoded struct (both sides, C and JS,
  * check the same things): all scalars, the name, the payload's length and
@@ -355,19 +337,6 @@ static cbor_item_t *fy_lc_uint(uint64_t v, bool neg) {
 static cbor_item_t *fy_lc_int(int64_t v) {
     return v >= 0 ? fy_lc_uint((uint64_t)v, false)
                   : fy_lc_uint(~(uint64_t)v, true);
-}
-
-/* True when d is exactly representable as an IEEE binary16. */
-static bool fy_half_exact(double d) {
-    double a = fabs(d);
-    if (a == 0.0 || isinf(a))
-        return true;
-    if (isnan(a) || a > 65504.0 || a < ldexp(1.0, -24))
-        return false;
-    int e;
-    double m = frexp(a, &e);
-    double s = e >= -13 ? ldexp(m, 11) : ldexp(a, 24);
-    return s == floor(s);
 }
 
 /* The shortest exact float, as ferry's encoder picks it. */
@@ -592,27 +561,6 @@ static int fy_libcbor_decode_only(void) {
 
 /* ------------------------------------------------------------ the runner */
 
-static void fy_fail(const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    for (char *c = msg; *c; c++)
-        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
-            *c = '\'';
-    printf("{\"id\":\"bench.error\",\"error\":\"%s\"}\n", msg);
-    fprintf(stderr, "bench_struct: %s\n", msg);
-    fflush(stdout);
-    exit(1);
-}
-
-static uint64_t fy_now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 typedef struct fy_bench {
     const char *id;
     int (*iter)(void); /* one iteration; 0 when its result matched */
@@ -638,27 +586,6 @@ static const fy_bench fy_benches[] = {
 };
 #define FY_NBENCH (sizeof fy_benches / sizeof fy_benches[0])
 
-typedef struct fy_opts {
-    bool quick;
-    bool list;
-    const char *only[16];
-    size_t nonly;
-    const char *ids[16];
-    size_t nids;
-} fy_opts;
-
-static bool fy_selected(const fy_opts *o, const char *id) {
-    if (o->nonly == 0 && o->nids == 0)
-        return true;
-    for (size_t k = 0; k < o->nonly; k++)
-        if (strncmp(id, o->only[k], strlen(o->only[k])) == 0)
-            return true;
-    for (size_t k = 0; k < o->nids; k++)
-        if (strcmp(id, o->ids[k]) == 0)
-            return true;
-    return false;
-}
-
 /* Runs n iterations; fails the program on any mismatch. */
 static void fy_loop(const fy_bench *b, uint64_t n) {
     uint64_t bad = 0;
@@ -668,8 +595,6 @@ static void fy_loop(const fy_bench *b, uint64_t n) {
         fy_fail("%s: %llu of %llu iterations gave a wrong result", b->id,
                 (unsigned long long)bad, (unsigned long long)n);
 }
-
-#define FY_MAX_BATCHES 21
 
 static uint64_t fy_warm(const fy_bench *b, const fy_opts *o) {
     const uint64_t batch_ns = o->quick ? 10000000u : 50000000u;
@@ -726,29 +651,8 @@ static void fy_run_all(const fy_opts *o) {
     }
 }
 
-static void fy_usage(void) {
-    fprintf(stderr, "usage: bench_struct [--quick] [--list] [--only PREFIX]... "
-                    "[--id ID]...\n");
-    exit(2);
-}
-
 int main(int argc, char **argv) {
-    fy_opts o;
-    memset(&o, 0, sizeof o);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0)
-            o.quick = true;
-        else if (strcmp(argv[i], "--list") == 0)
-            o.list = true;
-        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
-                 o.nonly < sizeof o.only / sizeof o.only[0])
-            o.only[o.nonly++] = argv[++i];
-        else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc &&
-                 o.nids < sizeof o.ids / sizeof o.ids[0])
-            o.ids[o.nids++] = argv[++i];
-        else
-            fy_usage();
-    }
+    fy_opts o = fy_parse_opts(argc, argv);
     if (o.list) {
         for (size_t k = 0; k < FY_NBENCH; k++)
             printf("%s\n", fy_benches[k].id);
