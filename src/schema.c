@@ -167,56 +167,70 @@ static void fy_enc_bytes(fy_enc *e, unsigned major, const void *p, size_t n) {
     fy_enc_raw(e, p, n);
 }
 
+/* Loads an integer member of 1, 2, 4 or 8 bytes (memcpy: members of
+ * packed or misaligned structs are fine). */
+static int64_t fy_load_int(const uint8_t *p, uint32_t size) {
+    switch (size) {
+    case 1: return (int8_t)p[0];
+    case 2: {
+        int16_t x;
+        memcpy(&x, p, 2);
+        return x;
+    }
+    case 4: {
+        int32_t x;
+        memcpy(&x, p, 4);
+        return x;
+    }
+    default: {
+        int64_t x;
+        memcpy(&x, p, 8);
+        return x;
+    }
+    }
+}
+
+static uint64_t fy_load_uint(const uint8_t *p, uint32_t size) {
+    switch (size) {
+    case 1: return p[0];
+    case 2: {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        return x;
+    }
+    case 4: {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        return x;
+    }
+    default: {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        return x;
+    }
+    }
+}
+
 static void fy_enc_struct(fy_enc *e, const ferry_schema *s, const uint8_t *v);
 
 static void fy_enc_value(fy_enc *e, const ferry_field *f, const uint8_t *v) {
     const uint8_t *p = v + f->offset;
     switch ((ferry_kind)f->kind) {
     case FERRY_K_BOOL: fy_enc_head(e, 7, *(const bool *)p ? 21 : 20); break;
-    case FERRY_K_I8: {
-        int8_t x;
-        memcpy(&x, p, 1);
-        fy_enc_head(e, x < 0, x < 0 ? (uint64_t) ~(int64_t)x : (uint64_t)x);
-        break;
-    }
-    case FERRY_K_I16: {
-        int16_t x;
-        memcpy(&x, p, 2);
-        fy_enc_head(e, x < 0, x < 0 ? (uint64_t) ~(int64_t)x : (uint64_t)x);
-        break;
-    }
-    case FERRY_K_I32: {
-        int32_t x;
-        memcpy(&x, p, 4);
-        fy_enc_head(e, x < 0, x < 0 ? (uint64_t) ~(int64_t)x : (uint64_t)x);
-        break;
-    }
+    case FERRY_K_I8:
+    case FERRY_K_I16:
+    case FERRY_K_I32:
     case FERRY_K_I64: {
-        int64_t x;
-        memcpy(&x, p, 8);
+        int64_t x = fy_load_int(p, f->size);
+        /* For x < 0 the argument is -1 - x, which is ~x without overflow. */
         fy_enc_head(e, x < 0, x < 0 ? (uint64_t)~x : (uint64_t)x);
         break;
     }
-    case FERRY_K_U8: fy_enc_head(e, 0, *p); break;
-    case FERRY_K_U16: {
-        uint16_t x;
-        memcpy(&x, p, 2);
-        fy_enc_head(e, 0, x);
-        break;
-    }
+    case FERRY_K_U8:
+    case FERRY_K_U16:
     case FERRY_K_U32:
-    case FERRY_K_ACTOR: {
-        uint32_t x;
-        memcpy(&x, p, 4);
-        fy_enc_head(e, 0, x);
-        break;
-    }
-    case FERRY_K_U64: {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        fy_enc_head(e, 0, x);
-        break;
-    }
+    case FERRY_K_U64:
+    case FERRY_K_ACTOR: fy_enc_head(e, 0, fy_load_uint(p, f->size)); break;
     case FERRY_K_F32: {
         float x;
         memcpy(&x, p, 4);
