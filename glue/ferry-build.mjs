@@ -13,15 +13,21 @@
 //
 // It supplies ferry's include path and runtime sources and the emcc flags a
 // ferry module needs: a standalone wasm (no emscripten JS), Asyncify with
-// only env.ferry_wait instrumented, growable memory.
+// only the wait import (worker/abi.mjs) instrumented, growable memory.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SUSPENDING_IMPORT, EXPORTS } from './worker/abi.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const RUNTIME_SOURCES = ['cbor_encode.c', 'cbor_read.c', 'cbor_text.c', 'error.c', 'schema.c', 'envelope.c', 'actor.c']
-  .map((f) => path.join(pkg, 'src', f));
+/** The C runtime, layer by layer (meson.build lists the same files). */
+export const RUNTIME_SOURCES = [
+  'error.c',
+  'cbor/encode.c', 'cbor/read.c', 'cbor/text.c',
+  'schema/arena.c', 'schema/encode.c', 'schema/decode.c',
+  'runtime/envelope.c', 'runtime/actor.c', 'runtime/message.c', 'runtime/call.c', 'runtime/blob.c',
+].map((f) => path.join(pkg, 'src', f));
 
 /** The emcc arguments for a ferry module (exported for the build system). */
 export function ferryFlags({ opt = '-O2', debug = false } = {}) {
@@ -30,7 +36,7 @@ export function ferryFlags({ opt = '-O2', debug = false } = {}) {
     '-Wall', '-Wextra',
     '-I', path.join(pkg, 'include'), '-I', path.join(pkg, 'src'),
     '-sSTANDALONE_WASM=1', '--no-entry',
-    '-sASYNCIFY=1', '-sASYNCIFY_IMPORTS=["ferry_wait"]',
+    '-sASYNCIFY=1', `-sASYNCIFY_IMPORTS=["${SUSPENDING_IMPORT}"]`,
     '-sALLOW_MEMORY_GROWTH=1', '-sINITIAL_MEMORY=16777216',
     '-sEXPORTED_FUNCTIONS=["_malloc","_free"]',
     '-sWARN_ON_UNDEFINED_SYMBOLS=0', '-sERROR_ON_UNDEFINED_SYMBOLS=0',
@@ -83,8 +89,8 @@ function main(argv) {
   // emcc writes a .wasm only; check that it is a ferry module.
   const mod = new WebAssembly.Module(fs.readFileSync(out));
   const names = WebAssembly.Module.exports(mod).map((e) => e.name);
-  if (!names.includes('ferry__start')) {
-    process.stderr.write(`ferry-build: ${out} has no ferry__start export\n`);
+  if (!names.includes(EXPORTS.START)) {
+    process.stderr.write(`ferry-build: ${out} has no ${EXPORTS.START} export (no FERRY_ACTOR in the sources?)\n`);
     process.exit(1);
   }
   if (verbose) process.stderr.write(`ferry-build: wrote ${out} (${fs.statSync(out).size} bytes)\n`);

@@ -9,8 +9,8 @@
 
 #include "ferry/error.h"
 #include "ferry/cbor.h"
-#include "ferry/schema.h"
 #include "ferry/blob.h"
+#include "ferry/schema.h"
 #include "ferry/actor.h"
 
 #endif /* FERRY_H */

@@ -13,11 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "schema.h" /* ferry_blob */
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A blob handle. In a struct (schema field kind FERRY_K_BLOB) it travels
+ * as tag FERRY_TAG_OOB around its index in the message's transfer list. */
+typedef struct ferry_blob {
+    uint32_t h;
+} ferry_blob;
 
 #define FERRY_BLOB_NONE ((ferry_blob){0})
 

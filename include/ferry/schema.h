@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob.h" /* ferry_blob */
 #include "cbor.h"
 #include "error.h"
 
@@ -62,12 +63,6 @@ typedef struct ferry_bytes {
 /* An actor id. 0 is "no actor". */
 typedef uint32_t ferry_id;
 
-/* A blob handle: a large buffer held by the worker's glue, outside wasm
- * memory (see ferry/blob.h once the runtime lands). In a struct it travels
- * as tag FERRY_TAG_OOB around its index in the message's transfer list. */
-typedef struct ferry_blob {
-    uint32_t h;
-} ferry_blob;
 
 /* A generic variable-length array, for arrays of arrays: an array whose
  * elements are ferry_vec holds pointer-and-count elements. */

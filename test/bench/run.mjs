@@ -361,7 +361,7 @@ const STRUCT_ROWS = [
     goal: { op: '<=', value: 1.0 },
     ferry: ['node', 'struct.ferry.wasm'],
     baseline: ['node', 'struct.cborx.glue'],
-    note: 'ferry in wasm vs cbor-x through glue/cbor.mjs, same Node process, same value',
+    note: 'ferry in wasm vs cbor-x through glue/serializer.mjs, same Node process, same value',
   },
   {
     id: 'struct.codec.wasm_vs_cborx_raw',
@@ -377,7 +377,7 @@ const STRUCT_ROWS = [
     goal: { op: '<=', value: 1.0 },
     ferry: ['native', 'struct.ferry'],
     baseline: ['node', 'struct.cborx.glue'],
-    note: 'ferry native (separate process) vs cbor-x through glue/cbor.mjs',
+    note: 'ferry native (separate process) vs cbor-x through glue/serializer.mjs',
   },
   {
     id: 'struct.codec_vs_libcbor.native',

@@ -14,7 +14,7 @@
 //   struct.ferry.wasm         fy_sb_run(0, n): n x (ferry_encode into a reused
 //                             buffer, arena reset, ferry_decode, check), all
 //                             inside wasm; one JS->wasm call per batch.
-//   struct.cborx.glue         n x (encode, decode, check) with glue/cbor.mjs,
+//   struct.cborx.glue         n x (encode, decode, check) with glue/serializer.mjs,
 //                             i.e. ferry's own cbor-x configuration and wrapper.
 //   struct.cborx.raw          the same with a bare cbor-x Encoder built with
 //                             the same options (the wrapper's overhead is the
@@ -37,11 +37,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Encoder } from 'cbor-x';
-import { encode, decode } from '../../glue/cbor.mjs';
+import { encode, decode } from '../../glue/serializer.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-// The options of glue/cbor.mjs, repeated for the bare Encoder. That they
+// The options of glue/serializer.mjs, repeated for the bare Encoder. That they
 // still match is checked below: both must write the same bytes.
 const RAW_OPTIONS = {
   useRecords: false,
@@ -155,7 +155,7 @@ function sanity(when) {
   const glueBytes = encode(VALUE);
   const rawBytes = raw.encode(VALUE);
   if (Buffer.compare(Buffer.from(glueBytes), Buffer.from(rawBytes)) !== 0) {
-    fail('the bare cbor-x Encoder writes other bytes than glue/cbor.mjs: RAW_OPTIONS no longer match its options');
+    fail('the bare cbor-x Encoder writes other bytes than glue/serializer.mjs: RAW_OPTIONS no longer match its options');
   }
   checkInC(glueBytes, `${when}: cbor-x's encoding of the JS value`);
   if (!sameFull(decode(glueBytes))) fail(`${when}: glue decode(encode(value)) differs from the value`);
@@ -210,7 +210,7 @@ const BENCHES = [
   { id: 'struct.ferry.wasm', fn: (n) => m._fy_sb_run(0, n) >>> 0, codec: 'ferry',
     note: 'wasm: ferry_encode (reused buf) + arena reset + ferry_decode + check, n per call' },
   { id: 'struct.cborx.glue', fn: glueRound, codec: 'cborx',
-    note: 'glue/cbor.mjs encode + decode + check' },
+    note: 'glue/serializer.mjs encode + decode + check' },
   { id: 'struct.cborx.raw', fn: rawRound, codec: 'cborx',
     note: 'cbor-x Encoder (same options) encode + decode + check' },
   { id: 'struct.ferry.wasm.encode', fn: (n) => m._fy_sb_run(1, n) >>> 0, codec: 'ferry',
@@ -218,9 +218,9 @@ const BENCHES = [
   { id: 'struct.ferry.wasm.decode', fn: (n) => m._fy_sb_run(2, n) >>> 0, codec: 'ferry',
     note: 'wasm: arena reset + ferry_decode of the reference bytes + check' },
   { id: 'struct.cborx.glue.encode', fn: glueEncode, codec: 'cborx',
-    note: 'glue/cbor.mjs encode, length checked' },
+    note: 'glue/serializer.mjs encode, length checked' },
   { id: 'struct.cborx.glue.decode', fn: glueDecode, codec: 'cborx',
-    note: "glue/cbor.mjs decode of cbor-x's bytes + check" },
+    note: "glue/serializer.mjs decode of cbor-x's bytes + check" },
   { id: 'struct.cborx.raw.encode', fn: rawEncode, codec: 'cborx',
     note: 'cbor-x Encoder encode, length checked' },
   { id: 'struct.cborx.raw.decode', fn: rawDecode, codec: 'cborx',

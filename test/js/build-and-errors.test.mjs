@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { System } from '../../glue/index.mjs';
-import { ERRNO } from '../../glue/protocol.mjs';
-import { loadCodec } from '../../glue/codec.mjs';
+import { ERRNO } from '../../glue/wire/errors.mjs';
+import { loadCodec } from '../../glue/codec-wasm.mjs';
 import { root, wasmDir, mustExist } from './paths.mjs';
 
 jest.setTimeout(120000);

@@ -4,7 +4,7 @@
 // working after errors.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadCodec, CborError } from '../../glue/codec.mjs';
+import { loadCodec, CborError } from '../../glue/codec-wasm.mjs';
 import { wasmDir, readJson, mustExist, hexToBytes, bytesToHex } from './paths.mjs';
 
 const appendix = readJson('test/data/appendix-a.json').vectors;

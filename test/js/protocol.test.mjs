@@ -1,14 +1,14 @@
-// The glue's own envelope encoding and port framing (glue/protocol.mjs,
-// glue/envelope.mjs): the bytes must be exactly what glue/cbor.mjs
+// The glue's own envelope encoding and port framing (glue/wire/*.mjs,
+// glue/host/envelope.mjs): the bytes must be exactly what glue/serializer.mjs
 // (cbor-x) writes, decoding must give what it gives, and batches must
 // keep every envelope, in order, whatever form they travel in.
 import { MessageChannel } from 'node:worker_threads';
-import { encode, decode, OutOfBand } from '../../glue/cbor.mjs';
-import {
-  Writer, writeEnvelopeHead, parseHead, head, readType, peekHeader, errorEnvelope,
-  unpack, Outbox, MAX_BATCH, BIG_BYTES, PACK_MAX, KIND,
-} from '../../glue/protocol.mjs';
-import { encodeEnvelope, writer, decodeEnvelope, bufferFree, Transfer } from '../../glue/envelope.mjs';
+import { encode, decode, OutOfBand } from '../../glue/serializer.mjs';
+import { Writer, BIG_BYTES } from '../../glue/wire/writer.mjs';
+import { writeEnvelopeHead, EnvelopeHead, peekHeader, errorEnvelope } from '../../glue/wire/head.mjs';
+import { unpack, Outbox, MAX_BATCH, PACK_MAX } from '../../glue/wire/framing.mjs';
+import { KIND } from '../../glue/wire/protocol.mjs';
+import { encodeEnvelope, writer, decodeEnvelope, bufferFree, Transfer } from '../../glue/host/envelope.mjs';
 
 const bytesOf = (x) => [...new Uint8Array(x instanceof ArrayBuffer ? x : x.buffer.slice(x.byteOffset, x.byteOffset + x.byteLength))];
 
@@ -138,16 +138,17 @@ describe('envelope decoding', () => {
 });
 
 describe('heads and error envelopes', () => {
-  test('parseHead reads kind, type and corr; rejects other shapes', () => {
+  test('EnvelopeHead reads kind, type and corr; rejects other shapes', () => {
     const w = new Writer(8);
+    const head = new EnvelopeHead();
     for (const corr of [0, 23, 24, 65535, 65536, 2 ** 32, 2 ** 50]) {
       for (const type of ['', 'get', 'é', 'z'.repeat(300)]) {
         w.reset();
         writeEnvelopeHead(w, 1, type, corr);
         w.byte(0xf6);
         const u8 = new Uint8Array(w.toArrayBuffer());
-        expect(parseHead(u8)).toBe(true);
-        expect([head.kind, head.corr, readType(u8)]).toEqual([1, corr, type]);
+        expect(head.parse(u8)).toBe(true);
+        expect([head.kind, head.corr, head.type(u8)]).toEqual([1, corr, type]);
         expect(u8[head.body]).toBe(0xf6);
         expect(peekHeader(u8)).toEqual({ kind: 1, corr });
       }
@@ -156,6 +157,17 @@ describe('heads and error envelopes', () => {
     expect(peekHeader(new Uint8Array([0x84, 0, 0x40, 0, 0xf6]))).toBeNull();
     expect(peekHeader(new Uint8Array([0x84, 0, 0x65, 0x61]))).toBeNull();
     expect(peekHeader(new Uint8Array([0x84, 0, 0x60, 0x20, 0xf6]))).toBeNull();
+  });
+
+  test('two EnvelopeHeads do not share what they read', () => {
+    const a = new EnvelopeHead();
+    const b = new EnvelopeHead();
+    expect(a.parse(new Uint8Array(errorEnvelope('first', 7, 'EFULL', 'x')))).toBe(true);
+    expect(b.parse(new Uint8Array(errorEnvelope('second', 9, 'EDOWN', 'y')))).toBe(true);
+    expect([a.kind, a.corr, b.corr]).toEqual([KIND.ERROR, 7, 9]);
+    // A failed parse leaves the last good reading in place.
+    expect(a.parse(new Uint8Array([0x84, 9]))).toBe(false);
+    expect(a.corr).toBe(7);
   });
 
   test('errorEnvelope is [3, type, corr, {code, name, message}]', () => {

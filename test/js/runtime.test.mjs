@@ -5,7 +5,7 @@ import path from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { jest } from '@jest/globals';
 import { System, transfer, FerryError, postItems } from '../../glue/index.mjs';
-import { encodeToArrayBuffer } from '../../glue/cbor.mjs';
+import { encodeToArrayBuffer } from '../../glue/serializer.mjs';
 import { wasmDir, mustExist } from './paths.mjs';
 
 jest.setTimeout(60000);
@@ -382,7 +382,7 @@ describe('transfer and blobs', () => {
     expect(made.data.length).toBe(300);
     expect(made.data[7]).toBe((7 * 13 + 5) & 255);
     // A blob field pointing past the message's transfer list.
-    const e = await rejection(blobs.call('put', { data: new (await import('../../glue/cbor.mjs')).OutOfBand(3) }));
+    const e = await rejection(blobs.call('put', { data: new (await import('../../glue/serializer.mjs')).OutOfBand(3) }));
     expect(e.code).toBe('ERANGE');
     expect(e.message).toBe('blob_msg.data: blob 3 but the message carries 0');
     expect(() => transfer(new Uint8Array(new ArrayBuffer(8), 2, 4))).toThrow(/whole ArrayBuffer/);

@@ -1,10 +1,10 @@
 // The C struct serializer (as wasm) against its JavaScript twin
-// (glue/cbor.mjs): C encode -> JS decode -> JS encode -> C decode, and JS
+// (glue/serializer.mjs): C encode -> JS decode -> JS encode -> C decode, and JS
 // values -> C -> JS, compared field by field; decode errors raised by C
 // for values sent from JS name the field path.
 import fs from 'node:fs';
 import path from 'node:path';
-import { encode, decode, encodeToArrayBuffer, OutOfBand } from '../../glue/cbor.mjs';
+import { encode, decode, encodeToArrayBuffer, OutOfBand } from '../../glue/serializer.mjs';
 import { wasmDir, mustExist } from './paths.mjs';
 
 const SCHEMA = { everything: 0, order: 1, note: 2, item: 3, chunk: 4 };

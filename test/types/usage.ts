@@ -1,7 +1,7 @@
 // Compiled with tsc --noEmit by test/js/types.test.mjs: the declarations
 // in glue/*.d.ts must describe the API as documented.
 import { System, transfer, FerryError, type ActorRef, type DownReason } from '../../glue/index.mjs';
-import { encode, decode, OutOfBand } from '../../glue/cbor.mjs';
+import { encode, decode, OutOfBand } from '../../glue/serializer.mjs';
 
 async function main(): Promise<void> {
   const sys: System = await System.start({ module: new URL('file:///app.wasm'), mailbox: { messages: 100 } });

@@ -1,5 +1,5 @@
 /*
- * cbor_text.c - whole-item operations built on the reader: diagnostic
+ * text.c - whole-item operations built on the reader: diagnostic
  * notation (RFC 8949 section 8) and re-encoding in preferred serialization.
  *
  * Both walk the reader's event stream with their own explicit stacks, so

@@ -1,4 +1,4 @@
-// Types for `ferry/cbor` (glue/cbor.mjs), the JS twin of the serializer.
+// Types for `ferry/cbor` (glue/serializer.mjs), the JS twin of the serializer.
 export const TAG_OOB: 41999;
 export class OutOfBand {
   constructor(index: number);

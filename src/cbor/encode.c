@@ -1,5 +1,5 @@
 /*
- * cbor_encode.c - preferred-serialization CBOR encoder.
+ * encode.c - preferred-serialization CBOR encoder.
  *
  * Every put writes the shortest head for its argument (RFC 8949 section
  * 4.2.1) and floats in the narrowest width that keeps the exact value, so

@@ -1,10 +1,12 @@
-// envelope.mjs - the host's side of envelopes: a JS value to the CBOR
-// envelope [kind, type, corr, body] and back.
+// envelope.mjs - the host's envelopes: a JS value to the CBOR envelope
+// [kind, type, corr, body] and back. Workers never load this file (they
+// read only envelope heads, wire/head.mjs, and hand bodies to C); it is
+// the one place the host turns values into bytes.
 //
 // The body is written by a small encoder of its own for the values
 // messages are usually made of (null, booleans, numbers, strings, plain
 // objects, arrays, Uint8Array/Buffer, ArrayBuffer, transfer(), OutOfBand).
-// It writes exactly the bytes glue/cbor.mjs (cbor-x, ferry's options)
+// It writes exactly the bytes glue/serializer.mjs (cbor-x, ferry's options)
 // writes for them, and hands anything else (BigInt, Date, Map, other typed
 // arrays, class instances) to cbor-x, whose bytes it copies in. Why not
 // cbor-x for everything: its per-call set-up costs more than a small
@@ -12,8 +14,9 @@
 // own buffer, which it then regrows, and out again). Here a byte string of
 // 64 KiB or more is copied once, straight into the outgoing ArrayBuffer.
 import { addExtension } from 'cbor-x';
-import { encode as cborEncode, decode as cborDecode, OutOfBand, TAG_OOB } from './cbor.mjs';
-import { Writer, writeEnvelopeHead, parseHead, head, readType } from './protocol.mjs';
+import { encode as cborEncode, decode as cborDecode, OutOfBand, TAG_OOB } from '../serializer.mjs';
+import { Writer } from '../wire/writer.mjs';
+import { writeEnvelopeHead, EnvelopeHead } from '../wire/head.mjs';
 
 /** What transfer(x) returns: an ArrayBuffer to be moved as a blob. */
 export class Transfer {
@@ -189,13 +192,15 @@ export function bufferFree(u8, body) {
   return !holds(body, u8.buffer);
 }
 
+const head = new EnvelopeHead();
+
 /** Decodes an envelope; throws an Error saying what is wrong with it. */
 export function decodeEnvelope(u8, list) {
-  if (!parseHead(u8)) throw new Error('not an envelope [kind, type, corr, body]');
+  if (!head.parse(u8)) throw new Error('not an envelope [kind, type, corr, body]');
   const kind = head.kind;
   const corr = head.corr;
   const body0 = head.body;
-  const type = readType(u8);
+  const type = head.type(u8);
   if (type === null) throw new Error('the envelope type is not valid UTF-8');
   let body = simpleBody(u8, body0);
   if (body === NOT_SIMPLE) body = cborDecode(u8.subarray(body0));

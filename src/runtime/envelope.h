@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cbor_internal.h"
+#include "cbor/cbor_internal.h"
 #include "ferry/cbor.h"
 
 typedef struct fy_env {

@@ -1,4 +1,4 @@
-// codec.mjs - ferry's C CBOR codec, compiled to wasm, driven from JavaScript.
+// codec-wasm.mjs - ferry's C CBOR codec, compiled to wasm, driven from JavaScript.
 //
 // The emscripten factory (build/wasm/ferry-codec.mjs) is given an already
 // compiled WebAssembly.Module through instantiateWasm, which sidesteps

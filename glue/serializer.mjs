@@ -1,4 +1,4 @@
-// cbor.mjs - the JavaScript twin of ferry's struct serializer.
+// serializer.mjs - the JavaScript twin of ferry's struct serializer.
 //
 // Encodes JS values to the CBOR that ferry's C schema decoder reads, and
 // decodes what the C encoder writes, for the main thread and for tests.

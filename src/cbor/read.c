@@ -1,5 +1,5 @@
 /*
- * cbor_read.c - the strict, non-recursive, non-allocating CBOR reader.
+ * read.c - the strict, non-recursive, non-allocating CBOR reader.
  *
  * The reader turns one CBOR item into a flat stream of events. Nesting is
  * tracked in an explicit stack inside the reader (bounded by max_depth), so

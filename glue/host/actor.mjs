@@ -1,0 +1,230 @@
+// actor.mjs - the host's view of one actor: its record (worker, state,
+// outbox, waiters), the calls waiting for its replies, and the ActorRef
+// the application holds.
+import { KIND, CTL } from '../wire/protocol.mjs';
+import { FerryError } from '../wire/errors.mjs';
+import { Outbox } from '../wire/framing.mjs';
+import { encodeEnvelope, writer } from './envelope.mjs';
+
+// What this turn posts to each worker leaves in one postMessage per worker
+// (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
+// one packed message, a lone call costs no more than a microtask.
+const dirty = [];
+let flushQueued = false;
+
+function flushAll() {
+  flushQueued = false;
+  for (let i = 0; i < dirty.length; i++) dirty[i].flush();
+  dirty.length = 0;
+}
+
+/** Actor states, in the order they happen. */
+export const STATE = Object.freeze({ STARTING: 'starting', RUNNING: 'running', DOWN: 'down' });
+
+/** Everything the host keeps about one actor. */
+export class ActorRecord {
+  /**
+   * @param {number} id
+   * @param {string} name actor type
+   * @param {Worker} worker its worker (created by the System)
+   */
+  constructor(id, name, worker) {
+    this.id = id;
+    this.name = name;
+    this.state = STATE.STARTING;
+    this.worker = worker;
+    this.out = new Outbox(worker);
+    this.dirty = false;
+    /** @type {ActorRef|null} set once the actor runs */
+    this.ref = null;
+    /** The stop reason, once down. */
+    this.reason = null;
+    /** Run when the actor leaves STARTING (peers waiting to connect). */
+    this.waiters = [];
+    /** ref.stats() calls waiting: seq -> resolve. */
+    this.statsWaiters = new Map();
+    this.downPromise = new Promise((r) => (this.resolveDown = r));
+    this.ready = null; // {resolve, reject} of spawn()
+    this.readyPromise = new Promise((resolve, reject) => (this.ready = { resolve, reject }));
+  }
+
+  /** Queues the envelope now in the host's writer (envelope.mjs). */
+  post(xfer) {
+    this.out.addWriter(writer, xfer);
+    this.#queued();
+  }
+
+  /** Queues an envelope that is an ArrayBuffer of its own. */
+  postBuffer(buf, xfer) {
+    this.out.addItem(buf, xfer);
+    this.#queued();
+  }
+
+  /** Posts what is queued (called once per turn). */
+  flush() {
+    this.dirty = false;
+    if (this.state === STATE.DOWN) {
+      this.out.drop();
+      return;
+    }
+    try {
+      this.out.flush();
+    } catch (e) {
+      console.error(`ferry: cannot post to actor ${this.id} (${this.name}): ${e.message}`);
+    }
+  }
+
+  /** Sends a control message to the worker. */
+  control(msg, xfer) {
+    this.worker.postMessage(msg, xfer);
+  }
+
+  /** The actor's type and its start completed or failed: run the waiters. */
+  runWaiters() {
+    for (const w of this.waiters) w();
+    this.waiters = [];
+  }
+
+  #queued() {
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flushAll);
+    }
+    if (!this.dirty) {
+      this.dirty = true;
+      dirty.push(this);
+    }
+  }
+}
+
+/** A call from the host waiting for its reply. */
+export class Pending {
+  constructor(sys, corr, a, type) {
+    this.sys = sys;
+    this.corr = corr;
+    this.a = a;
+    this.type = type;
+    this.res = null;
+    this.rej = null;
+    this.timer = null;
+    this.cleanup = null;
+  }
+
+  settle() {
+    this.sys._pending.delete(this.corr);
+    if (this.timer) clearTimeout(this.timer);
+    if (this.cleanup) this.cleanup();
+  }
+
+  resolve(v) {
+    this.settle();
+    this.res(v);
+  }
+
+  reject(e) {
+    this.settle();
+    this.rej(e);
+  }
+}
+
+/** A running (or stopped) actor, as seen from JavaScript. */
+export class ActorRef {
+  #sys;
+  #a;
+  /**
+   * @param {import('./system.mjs').System} sys
+   * @param {ActorRecord} a
+   */
+  constructor(sys, a) {
+    this.#sys = sys;
+    this.#a = a;
+    this.id = a.id;
+    this.name = a.name;
+    /** Resolves with the reason when the actor stops or crashes. */
+    this.down = a.downPromise;
+    /** Called with ({type, value}) for messages the actor sends to the host. */
+    this.onmessage = null;
+    /** Called with a FerryError for sends that could not be delivered. */
+    this.onerror = null;
+  }
+
+  get alive() {
+    return this.#a.state === STATE.RUNNING;
+  }
+
+  /** Sends a one-way message. Delivery failures arrive at onerror. */
+  send(type, value) {
+    this.#sys._check(this.#a);
+    this.#a.post(encodeEnvelope(KIND.SEND, type, 0, value));
+  }
+
+  /** Calls the actor; resolves with its reply or rejects with a FerryError
+   * (EREMOTE for an error reply, EDOWN, ETIMEDOUT, ECANCELED, EFULL). */
+  call(type, value, { timeout, signal } = {}) {
+    const a = this.#a;
+    const sys = this.#sys;
+    try {
+      sys._check(a);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (signal?.aborted) {
+      return Promise.reject(new FerryError('ECANCELED', `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
+    }
+    if (timeout !== undefined && !(timeout >= 0)) {
+      return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
+    }
+    const corr = sys._corr();
+    try {
+      // Queued at once: the encoder's buffer is reused by the next message.
+      // It leaves in a microtask, so no reply can come before the pending
+      // call is registered below.
+      a.post(encodeEnvelope(KIND.CALL, type, corr, value));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const p = new Pending(sys, corr, a, type);
+    const promise = new Promise((resolve, reject) => {
+      p.res = resolve;
+      p.rej = reject;
+    });
+    if (timeout !== undefined) {
+      p.timer = setTimeout(() => p.reject(new FerryError('ETIMEDOUT',
+        `call "${type}" to actor ${this.id} (${this.name}) timed out after ${timeout} ms`, { actor: this.id })), timeout);
+    }
+    if (signal) {
+      const onAbort = () => p.reject(new FerryError('ECANCELED',
+        `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    sys._pending.set(corr, p);
+    return promise;
+  }
+
+  /** Posts a raw envelope (an ArrayBuffer, transferred). For tools and
+   * tests of the wire format; malformed ones come back at onerror. */
+  postRaw(buf) {
+    this.#sys._check(this.#a);
+    this.#a.postBuffer(buf, null);
+  }
+
+  /** Counters of the actor's worker: bytes and messages copied into and out
+   * of wasm memory, blobs held, mailbox length, memory size. */
+  stats() {
+    this.#sys._check(this.#a);
+    return new Promise((resolve) => {
+      const seq = this.#sys._corr();
+      this.#a.statsWaiters.set(seq, resolve);
+      this.#a.control({ ctl: CTL.STATS, seq });
+    });
+  }
+
+  /** Stops the actor (terminates its worker); resolves when it is down. */
+  async stop() {
+    if (this.#a.state !== STATE.DOWN) {
+      this.#sys._down(this.#a, { code: 'EDOWN', name: 'Stopped', message: `actor ${this.id} (${this.name}) was stopped by the host`, normal: true });
+    }
+    return this.down;
+  }
+}

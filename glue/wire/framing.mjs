@@ -1,0 +1,206 @@
+// framing.mjs - how envelopes travel on a port: what one postMessage
+// carries (the forms typed in protocol.mjs) and the Outbox that batches
+// what one turn of the event loop posts to one port.
+//
+// On a port, one postMessage carries one DataMsg: a lone envelope
+// (ArrayBuffer), an envelope with its blobs ([ArrayBuffer, ...]), a packed
+// run of small envelopes ({p}), a reused buffer holding a smaller envelope
+// ({e, n}), or a batch of those ({b: [...]}), or one control message
+// ({ctl}, protocol.mjs). Every buffer is in the transfer list.
+
+/**
+ * Calls fn(u8, xfer) for every envelope of a port message, in order: u8 is
+ * a view of the envelope's bytes, xfer its transferables or null.
+ * @param {import('./protocol.mjs').DataMsg} data
+ */
+export function unpack(data, fn) {
+  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null);
+  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null);
+  else if (data && data.p instanceof ArrayBuffer) {
+    const p = data.p;
+    const dv = new DataView(p);
+    const n = p.byteLength;
+    let off = 0;
+    while (off + 4 <= n) {
+      const len = dv.getUint32(off, true);
+      off += 4;
+      if (off + len > n) break; // cannot happen between two copies of this glue
+      fn(new Uint8Array(p, off, len), null);
+      off += len;
+    }
+  } else if (data && data.e instanceof ArrayBuffer) {
+    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null);
+  } else if (data && Array.isArray(data.b)) for (const it of data.b) unpack(it, fn);
+}
+
+// A batch is capped so that one postMessage never carries an unbounded
+// number of envelopes (a receiver takes a whole port message into its
+// mailbox at once) or transferables; 1024 amortise the per-message cost
+// well.
+export const MAX_BATCH = 1024;
+export const PACK_MAX = 16 * 1024; // bigger envelopes travel in buffers of their own
+const PACK_LIMIT = 1 << 20; // bytes of one packed run
+
+/**
+ * What one turn of the event loop posts to one port (or Worker). Small
+ * envelopes without transferables are copied into one reusable buffer and
+ * leave packed ({p}); others as buffers of their own. flush() posts it all
+ * in one postMessage, in order; a single envelope leaves as a plain
+ * ArrayBuffer of exactly its size, as the wire format says.
+ */
+export class Outbox {
+  constructor(target) {
+    this.target = target;
+    // Items (and every buffer to transfer) in slots [0, n) / [0, xn) of
+    // arrays that are kept: a lone envelope costs no array.
+    this.items = [];
+    this.n = 0;
+    this.xfer = [];
+    this.xn = 0;
+    this.one = [null]; // the transfer list of a lone envelope
+    this.count = 0; // envelopes in items and in the open pack
+    this.pack = null; // Uint8Array, reused
+    this.packPos = 0;
+    this.packCount = 0;
+    // A received envelope buffer whose bytes are no longer needed (the
+    // owner says so), reused for an envelope of the same size: a reply
+    // usually has its call's size. Only ever sent back where it came from.
+    this.spare = null;
+  }
+
+  get empty() {
+    return this.count === 0;
+  }
+
+  /** Reserves room for one envelope of len bytes in the open pack;
+   * returns the offset in this.pack to write it at. */
+  reserve(len) {
+    const need = this.packPos + 4 + len;
+    if (need > PACK_LIMIT && this.packCount) this.closePack();
+    if (!this.pack || this.packPos + 4 + len > this.pack.length) {
+      let size = this.pack ? this.pack.length * 2 : 16 * 1024;
+      while (size < this.packPos + 4 + len) size *= 2;
+      const nb = new Uint8Array(size);
+      if (this.pack) nb.set(this.pack.subarray(0, this.packPos));
+      this.pack = nb;
+    }
+    const p = this.pack;
+    const at = this.packPos;
+    p[at] = len & 0xff;
+    p[at + 1] = (len >> 8) & 0xff;
+    p[at + 2] = (len >> 16) & 0xff;
+    p[at + 3] = len >>> 24;
+    this.packPos = at + 4 + len;
+    this.packCount++;
+    this.count++;
+    return at + 4;
+  }
+
+  /** Queues the envelope in Writer w (copied now; w may be reused). */
+  addWriter(w, xfer) {
+    if (xfer || w.segs || w.pos > PACK_MAX) {
+      let buf = this.spare;
+      if (buf && !w.segs && buf.byteLength === w.pos) {
+        this.spare = null;
+        w.copyTo(new Uint8Array(buf), 0);
+      } else buf = w.toArrayBuffer();
+      this.addItem(buf, xfer);
+    } else {
+      const at = this.reserve(w.pos);
+      w.copyTo(this.pack, at);
+      if (this.count >= MAX_BATCH) this.flush();
+    }
+  }
+
+  push(item, buf) {
+    this.items[this.n++] = item;
+    this.xfer[this.xn++] = buf;
+  }
+
+  /** Queues an envelope that is an ArrayBuffer of its own (moved). */
+  addItem(buf, xfer) {
+    this.closePack();
+    if (xfer && xfer.length) {
+      this.push([buf, ...xfer], buf);
+      for (let i = 0; i < xfer.length; i++) this.xfer[this.xn++] = xfer[i];
+    } else this.push(buf, buf);
+    this.count++;
+    if (this.count >= MAX_BATCH) this.flush();
+  }
+
+  /** Queues one envelope in the first n bytes of buffer e (moved). */
+  addPartial(e, n) {
+    this.closePack();
+    this.push({ e, n }, e);
+    this.count++;
+    if (this.count >= MAX_BATCH) this.flush();
+  }
+
+  closePack() {
+    if (!this.packCount) return;
+    if (this.packCount === 1) {
+      const len = this.packPos - 4;
+      let buf = this.spare;
+      if (buf && buf.byteLength === len) {
+        // The owner (worker.mjs) put it here: its bytes are no longer needed.
+        this.spare = null;
+        const dst = new Uint8Array(buf);
+        const src = this.pack;
+        if (len < 64) for (let i = 0; i < len; i++) dst[i] = src[4 + i];
+        else dst.set(src.subarray(4, this.packPos));
+      } else buf = this.pack.buffer.slice(4, this.packPos);
+      this.push(buf, buf);
+    } else {
+      const p = this.pack.buffer.slice(0, this.packPos);
+      this.push({ p }, p);
+    }
+    this.packPos = 0;
+    this.packCount = 0;
+    if (this.pack.length > PACK_LIMIT * 2) this.pack = null;
+  }
+
+  /** Forgets everything queued (the destination is gone). */
+  drop() {
+    for (let i = 0; i < this.n; i++) this.items[i] = undefined;
+    for (let i = 0; i < this.xn; i++) this.xfer[i] = undefined;
+    this.n = this.xn = this.count = 0;
+    this.packPos = this.packCount = 0;
+    this.pack = null;
+    this.spare = null;
+  }
+
+  /** Posts everything queued in one postMessage. */
+  flush() {
+    this.closePack();
+    const n = this.n;
+    if (!n) return;
+    const xn = this.xn;
+    const items = this.items;
+    const xfer = this.xfer;
+    this.n = 0;
+    this.xn = 0;
+    this.count = 0;
+    try {
+      if (n === 1 && xn === 1) {
+        this.one[0] = xfer[0];
+        this.target.postMessage(items[0], this.one);
+      } else if (n === 1) this.target.postMessage(items[0], xfer.slice(0, xn));
+      else this.target.postMessage({ b: items.slice(0, n) }, xfer.slice(0, xn));
+    } finally {
+      // postMessage has serialized them; let them go.
+      this.one[0] = null;
+      for (let i = 0; i < n; i++) items[i] = undefined;
+      for (let i = 0; i < xn; i++) xfer[i] = undefined;
+      if (items.length > MAX_BATCH * 2) this.items = [];
+      if (xfer.length > MAX_BATCH * 4) this.xfer = [];
+    }
+  }
+}
+
+/** Posts envelope items {buf, xfer} on a port or worker: alone, or in
+ * batches. Every buffer is in the transfer list (detached afterwards). */
+export function postItems(target, items) {
+  const box = new Outbox(target);
+  for (const it of items) box.addItem(it.buf, it.xfer);
+  box.flush();
+}

@@ -1,0 +1,321 @@
+// actor.mjs - the life of the one actor in this worker: messages arriving
+// into its mailbox, the Asyncify wait that suspends the C code until one it
+// wants is there, running and resuming it, and its end.
+//
+// C blocks only in the import fy_wait (abi.mjs). If a matching message is
+// already queued it returns at once (no unwind); otherwise it starts an
+// unwind, the start export returns to this event loop, and the actor is
+// rewound when a message arrives (wake) or its timeout fires.
+import { KIND, CTL } from '../wire/protocol.mjs';
+import { ERRNO } from '../wire/errors.mjs';
+import { EnvelopeHead, errorEnvelope } from '../wire/head.mjs';
+import { closeSelf } from '../platform.mjs';
+import { ASYNCIFY, EXPORTS } from './abi.mjs';
+import { Blobs } from './blobs.mjs';
+import { Mailbox } from './mailbox.mjs';
+import { Ports } from './ports.mjs';
+import { ExitError } from './wasi.mjs';
+
+/** Views of wasm memory, renewed when it grows (the old buffer is then
+ * detached and its views have length 0). */
+class MemoryViews {
+  #memory = null;
+  #u8 = new Uint8Array(0);
+  #u32 = new Uint32Array(0);
+
+  attach(memory) {
+    this.#memory = memory;
+  }
+
+  u8() {
+    if (this.#u8.length === 0) this.#renew();
+    return this.#u8;
+  }
+
+  u32() {
+    if (this.#u32.length === 0) this.#renew();
+    return this.#u32;
+  }
+
+  get byteLength() {
+    return this.#memory ? this.#memory.buffer.byteLength : 0;
+  }
+
+  #renew() {
+    const b = this.#memory.buffer;
+    this.#u8 = new Uint8Array(b);
+    this.#u32 = new Uint32Array(b);
+  }
+}
+
+export class WorkerActor {
+  /**
+   * @param {MessagePort} host the port to the host
+   * @param {import('../wire/protocol.mjs').InitCtl} init
+   */
+  constructor(host, init) {
+    this.host = host;
+    this.id = init.id;
+    this.label = init.name;
+    this.asyncStack = init.asyncStack || 256 << 10;
+    this.reusePartial = init.reusePartial !== false;
+    this.mailbox = new Mailbox({ messages: 10000, bytes: 256 << 20, ...(init.limits || {}) });
+    this.blobs = new Blobs();
+    this.ports = new Ports(this, host);
+    this.mem = new MemoryViews();
+    // Bytes copied across the wasm memory boundary, for ref.stats(): blobs
+    // must never show up here.
+    this.stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+    this.ex = null; // wasm exports
+    this.dataPtr = 0; // Asyncify data: two words, then the unwind stack
+    this.stopped = false;
+    this.hasStarted = false; // the actor type was found and its function runs
+    this.head = new EnvelopeHead();
+    // Calls C made: corr -> destination id, and corrs C gave up on (their
+    // late replies are dropped).
+    this.outstanding = new Map();
+    this.abandoned = new Set();
+    // The wait: what C is suspended for.
+    this.current = null; // the message handed to C by fy_wait, taken by fy_take
+    this.waiting = false; // suspended in fy_wait, for:
+    this.waitCorr = 0; // the reply with this corr (0: any message)
+    this.waitDeadline = Infinity; // performance.now() when the wait times out
+    this.suspended = false;
+    this.resumeValue = 0;
+    // One timer serves every wait with a timeout: a wait records its
+    // deadline and (re)arms the timer only if it would fire too late; a
+    // message that ends the wait leaves it armed, and when it fires it
+    // finds nothing to do or re-arms for the wait now pending. So a stream
+    // of calls with a timeout costs no timer per call.
+    this.waitTimer = null;
+    this.waitTimerAt = Infinity;
+    this.onWaitTimer = this.onWaitTimer.bind(this);
+  }
+
+  /** Instantiated: the exports, and room for Asyncify's data. */
+  attach(exports) {
+    this.ex = exports;
+    this.mem.attach(exports.memory);
+    this.dataPtr = exports.malloc(this.asyncStack + 8);
+    if (!this.dataPtr) throw new Error('out of memory for the Asyncify stack');
+  }
+
+  // ----------------------------------------------------------- arriving
+
+  /** Puts one received envelope in the mailbox, or answers it. */
+  receive(u8, xfer, from) {
+    let kind = -1;
+    let corr = 0;
+    const h = this.head;
+    if (h.parse(u8)) {
+      kind = h.kind;
+      corr = h.corr;
+    }
+    if ((kind === KIND.REPLY || kind === KIND.ERROR) && corr) {
+      if (this.abandoned.delete(corr)) return; // its caller gave up
+      this.outstanding.delete(corr);
+    } else if (!this.mailbox.fits(u8.length)) {
+      this.bounce(u8, from, kind < 0 ? KIND.SEND : kind, corr,
+        `mailbox of actor ${this.id} (${this.label}) is full (${this.mailbox.describe()})`);
+      return;
+    }
+    this.mailbox.push({ u8, xfer, from, kind, corr });
+  }
+
+  // Tells the sender; for a call, its caller gets the error as the reply.
+  // The message's blobs are dropped with it. An error is not answered
+  // with an error (an actor sending to itself could loop).
+  bounce(u8, from, kind, corr, why) {
+    if (kind === KIND.ERROR) return;
+    let type = 'ferry.full';
+    if (this.head.parse(u8)) type = this.head.type(u8) ?? type;
+    this.ports.route(from, errorEnvelope(type, kind === KIND.CALL ? corr : 0, 'EFULL', why), null);
+  }
+
+  /** C posted a call: its reply is expected from `to`. */
+  callSent(corr, to) {
+    this.outstanding.set(corr, to);
+  }
+
+  /** The corrs of calls waiting on actor `to`, forgotten as they are listed. */
+  callsTo(to) {
+    const out = [];
+    for (const [corr, dest] of this.outstanding) {
+      if (dest !== to) continue;
+      this.outstanding.delete(corr);
+      out.push(corr);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ waiting
+
+  /** fy_wait: the next message (corr 0) or the reply to corr. */
+  wait(timeout, corr) {
+    const ex = this.ex;
+    if (ex.asyncify_get_state() === ASYNCIFY.REWINDING) {
+      ex.asyncify_stop_rewind();
+      return this.resumeValue;
+    }
+    const m = this.mailbox.take(corr);
+    if (m) {
+      this.current = m;
+      return m.u8.length;
+    }
+    if (timeout === 0) {
+      this.giveUp(corr);
+      return ERRNO.ETIMEDOUT;
+    }
+    // The actor blocks: what it sent leaves now, before the unwind (which
+    // is then off the critical path of the replies).
+    this.ports.flush();
+    this.waiting = true;
+    this.waitCorr = corr;
+    this.waitDeadline = timeout > 0 ? performance.now() + timeout : Infinity;
+    if (timeout > 0) this.armWaitTimer(this.waitDeadline);
+    const heap32 = this.mem.u32();
+    heap32[this.dataPtr >>> 2] = this.dataPtr + 8;
+    heap32[(this.dataPtr >>> 2) + 1] = this.dataPtr + 8 + this.asyncStack;
+    ex.asyncify_start_unwind(this.dataPtr);
+    return 0;
+  }
+
+  /** fy_take: the message fy_wait returned, handed over once. */
+  takeCurrent() {
+    const m = this.current;
+    this.current = null;
+    return m;
+  }
+
+  giveUp(corr) {
+    if (!corr) return;
+    this.abandoned.add(corr);
+    this.outstanding.delete(corr);
+  }
+
+  /** After messages arrived: resumes the actor if one is what it waits for. */
+  wake() {
+    if (!this.suspended || !this.waiting) return;
+    const m = this.mailbox.take(this.waitCorr);
+    if (m) {
+      this.waiting = false;
+      this.current = m;
+      this.resume(m.u8.length);
+    }
+  }
+
+  armWaitTimer(deadline) {
+    if (this.waitTimer !== null && this.waitTimerAt <= deadline) return;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.waitTimerAt = deadline;
+    this.waitTimer = setTimeout(this.onWaitTimer, Math.max(0, Math.ceil(deadline - performance.now())));
+  }
+
+  onWaitTimer() {
+    this.waitTimer = null;
+    this.waitTimerAt = Infinity;
+    if (!this.waiting || this.stopped || this.waitDeadline === Infinity) return;
+    if (performance.now() + 1 < this.waitDeadline) {
+      this.armWaitTimer(this.waitDeadline);
+      return;
+    }
+    this.waiting = false;
+    this.giveUp(this.waitCorr);
+    this.resume(ERRNO.ETIMEDOUT);
+  }
+
+  // ------------------------------------------------------------ running
+
+  /** Runs the C code until it returns or suspends. */
+  run() {
+    const ex = this.ex;
+    const ports = this.ports;
+    let rc;
+    ports.inWasm = true;
+    try {
+      rc = ex[EXPORTS.START]();
+    } catch (e) {
+      ports.inWasm = false;
+      return this.die(e);
+    }
+    ports.inWasm = false;
+    if (ex.asyncify_get_state() === ASYNCIFY.UNWINDING) {
+      ex.asyncify_stop_unwind();
+      this.suspended = true;
+      ports.flush();
+      return;
+    }
+    ports.flush();
+    if (!this.hasStarted) {
+      const names = this.readCString(ex[EXPORTS.TYPE_NAMES]());
+      this.host.postMessage({
+        ctl: CTL.FAILED, code: rc === ERRNO.ENOTFOUND ? 'ENOTFOUND' : 'EINVAL',
+        message: rc === ERRNO.ENOTFOUND
+          ? `no actor type "${this.label}" in this module (it has: ${names || 'none'})`
+          : `actor "${this.label}" could not start (${rc})`,
+      });
+      return this.finish();
+    }
+    this.down({ code: 'EDOWN', name: 'Stopped', message: `actor ${this.id} (${this.label}) returned ${rc}`, exitCode: rc, normal: true });
+  }
+
+  resume(value) {
+    this.resumeValue = value;
+    this.suspended = false;
+    try {
+      this.ex.asyncify_start_rewind(this.dataPtr);
+    } catch (e) {
+      return this.die(e);
+    }
+    this.run();
+  }
+
+  /** fy_started: the actor type exists and its function runs. */
+  started() {
+    this.hasStarted = true;
+    this.host.postMessage({ ctl: CTL.STARTED });
+  }
+
+  // --------------------------------------------------------------- end
+
+  die(e) {
+    if (e instanceof ExitError) {
+      return this.down({ code: 'EDOWN', name: 'Exit', message: `actor ${this.id} (${this.label}) called exit(${e.code}) or abort()`, exitCode: e.code });
+    }
+    const trap = e instanceof WebAssembly.RuntimeError;
+    this.down({
+      code: 'EDOWN',
+      name: trap ? 'Trap' : e?.name || 'Error',
+      message: `actor ${this.id} (${this.label}) ${trap ? 'trapped' : 'failed'}: ${e?.message ?? e}`,
+      stack: e?.stack,
+    });
+  }
+
+  down(reason) {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ports.flush();
+    this.host.postMessage({ ctl: CTL.DOWN, reason });
+    this.finish();
+  }
+
+  finish() {
+    this.stopped = true;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    this.ports.close();
+    closeSelf(this.host);
+  }
+
+  /** Counters for ref.stats(). */
+  snapshot() {
+    return { ...this.stats, blobs: this.blobs.size, mailbox: this.mailbox.length, memory: this.mem.byteLength };
+  }
+
+  readCString(ptr) {
+    const u8 = this.mem.u8();
+    let end = ptr;
+    while (u8[end]) end++;
+    return new TextDecoder().decode(u8.subarray(ptr, end));
+  }
+}

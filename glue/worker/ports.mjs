@@ -1,0 +1,158 @@
+// ports.mjs - where an actor's envelopes go: the host's port, a direct
+// MessageChannel port per peer actor (asked of the host on first use), or
+// its own mailbox. What one turn sends to one port leaves in one
+// postMessage (framing.mjs, Outbox): while C runs, at the moment it blocks
+// or returns; otherwise in a microtask.
+import { HOST, KIND, CTL } from '../wire/protocol.mjs';
+import { EnvelopeHead, errorEnvelope } from '../wire/head.mjs';
+import { unpack, Outbox } from '../wire/framing.mjs';
+import { onMessage } from '../platform.mjs';
+
+/**
+ * @typedef {object} Peer
+ * @property {MessagePort|null} port
+ * @property {Outbox|null} out null while the port is not there yet
+ * @property {{buf: ArrayBuffer, xfer: ArrayBuffer[]|null}[]|null} pending
+ *   envelopes waiting for the port
+ */
+
+export class Ports {
+  /**
+   * @param {object} actor the WorkerActor: receive(u8, xfer, from), wake(),
+   *   callsTo(id), and the fields id, label, stopped
+   * @param {MessagePort} host the port to the host
+   */
+  constructor(actor, host) {
+    this.actor = actor;
+    this.host = host;
+    this.hostOut = new Outbox(host);
+    /** @type {Map<number, Peer>} */
+    this.peers = new Map();
+    this.downPeers = new Map(); // id -> {code, message}
+    this.dirty = []; // outboxes with something queued
+    this.flushQueued = false;
+    this.inWasm = false; // C runs: flush when it returns or blocks
+    this.head = new EnvelopeHead();
+    this.flush = this.flush.bind(this);
+  }
+
+  /** The outbox for actor `to`, or null while its port is not there yet. */
+  outFor(to) {
+    if (to === HOST) return this.hostOut;
+    const peer = this.peers.get(to);
+    return peer ? peer.out : null;
+  }
+
+  /** Marks an outbox as having something to post. */
+  queued(out) {
+    if (!out.dirtyMark) {
+      out.dirtyMark = true;
+      this.dirty.push(out);
+    }
+    if (!this.inWasm && !this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  /** Posts everything queued since the last flush, one postMessage per port. */
+  flush() {
+    this.flushQueued = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) {
+      const out = dirty[i];
+      out.dirtyMark = false;
+      if (out.closed) continue;
+      try {
+        out.flush();
+      } catch (e) {
+        console.error(`ferry: actor ${this.actor.id} (${this.actor.label}) cannot post: ${e.message}`);
+      }
+    }
+    dirty.length = 0;
+  }
+
+  /** Routes an envelope that is an ArrayBuffer of its own. */
+  route(to, buf, xfer) {
+    const actor = this.actor;
+    if (to === actor.id) {
+      queueMicrotask(() => {
+        if (actor.stopped) return;
+        actor.receive(new Uint8Array(buf), xfer, actor.id);
+        actor.wake();
+      });
+      return;
+    }
+    const out = this.outFor(to);
+    if (out) {
+      out.addItem(buf, xfer);
+      this.queued(out);
+      return;
+    }
+    let peer = this.peers.get(to);
+    if (!peer) {
+      this.peers.set(to, (peer = { port: null, out: null, pending: [] }));
+      this.host.postMessage({ ctl: CTL.CONNECT, to });
+    }
+    peer.pending.push({ buf, xfer });
+  }
+
+  /** The host gave us a port to actor id: envelopes that waited for it go. */
+  connect(id, port) {
+    const actor = this.actor;
+    const peer = this.peers.get(id) || { port: null, out: null, pending: [] };
+    peer.port = port;
+    peer.out = new Outbox(port);
+    this.peers.set(id, peer);
+    const receive = (u8, xfer) => actor.receive(u8, xfer, id);
+    onMessage(port, (data) => {
+      if (actor.stopped) return;
+      unpack(data, receive);
+      actor.wake();
+    });
+    for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer);
+    peer.pending = null;
+    if (!peer.out.empty) this.queued(peer.out);
+  }
+
+  /**
+   * Peer id is gone (down, or it never existed): every call of ours still
+   * waiting on it fails with code, in our own mailbox, so C sees an error
+   * reply; sends that waited for its port are reported as undelivered.
+   */
+  gone(id, code, message) {
+    const actor = this.actor;
+    this.downPeers.set(id, { code, message });
+    const peer = this.peers.get(id);
+    this.peers.delete(id);
+    if (peer?.out) {
+      peer.out.closed = true;
+      peer.out.drop();
+    }
+    if (peer?.port) peer.port.close?.();
+    if (actor.stopped) return;
+    for (const corr of actor.callsTo(id)) {
+      actor.receive(new Uint8Array(errorEnvelope('ferry.down', corr, code, message)), null, id);
+    }
+    const h = this.head;
+    for (const it of peer?.pending || []) {
+      if (h.parse(new Uint8Array(it.buf)) && h.kind === KIND.SEND) {
+        actor.receive(new Uint8Array(errorEnvelope('ferry.undelivered', 0, code, message)), null, id);
+      }
+    }
+    actor.wake();
+  }
+
+  /** Whether actor id is known to be down. */
+  isDown(id) {
+    return this.downPeers.has(id);
+  }
+
+  /** Closes every port (the actor stopped). */
+  close() {
+    for (const p of this.peers.values()) {
+      if (p.out) p.out.closed = true;
+      p.port?.close?.();
+    }
+  }
+}

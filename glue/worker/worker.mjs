@@ -1,0 +1,74 @@
+// worker.mjs - the bootstrap of an actor's worker: it takes the host's
+// control messages, instantiates the System's compiled module with a
+// memory of its own on `init`, and hands envelopes from the host to the
+// actor (actor.mjs). One actor per worker.
+import { HOST, CTL, isControl } from '../wire/protocol.mjs';
+import { unpack } from '../wire/framing.mjs';
+import { onMessage, hostPort, closeSelf } from '../platform.mjs';
+import { REQUIRED_EXPORTS } from './abi.mjs';
+import { WorkerActor } from './actor.mjs';
+import { makeImports } from './imports.mjs';
+import { makeWasi } from './wasi.mjs';
+
+const host = await hostPort();
+
+/** @type {WorkerActor|null} */
+let actor = null;
+let receiveFromHost = null;
+
+onMessage(host, (data) => {
+  if (isControl(data)) return control(data);
+  if (!actor || actor.stopped) return;
+  unpack(data, receiveFromHost);
+  actor.wake();
+});
+
+/** @param {import('../wire/protocol.mjs').InitCtl} msg */
+function init(msg) {
+  const a = new WorkerActor(host, msg);
+  try {
+    const instance = new WebAssembly.Instance(msg.module, {
+      env: makeImports(a),
+      wasi_snapshot_preview1: makeWasi(() => a.mem.u8().buffer, () => `[${a.label}#${a.id}]`),
+    });
+    const ex = instance.exports;
+    for (const name of REQUIRED_EXPORTS) {
+      if (!ex[name]) throw new Error(`the wasm module has no export "${name}": build it with ferry-build`);
+    }
+    a.mem.attach(ex.memory); // constructors may already print
+    ex._initialize?.();
+    a.attach(ex);
+  } catch (e) {
+    host.postMessage({ ctl: CTL.FAILED, code: 'EINVAL', message: `cannot instantiate the module: ${e.message}` });
+    a.stopped = true;
+    closeSelf(host);
+    return;
+  }
+  actor = a;
+  receiveFromHost = (u8, xfer) => a.receive(u8, xfer, HOST);
+  a.receive(new Uint8Array(msg.init), msg.initXfer || null, HOST);
+  a.run();
+}
+
+function control(msg) {
+  switch (msg.ctl) {
+    case CTL.INIT:
+      init(msg);
+      break;
+    case CTL.PEER:
+      actor?.ports.connect(msg.id, msg.port);
+      break;
+    case CTL.STATS:
+      host.postMessage({
+        ctl: CTL.STATS, seq: msg.seq,
+        stats: actor ? actor.snapshot() : { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, blobs: 0, mailbox: 0, memory: 0 },
+      });
+      break;
+    case CTL.PEER_FAIL:
+    case CTL.PEER_DOWN:
+      actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message);
+      break;
+    default:
+      break;
+  }
+}
