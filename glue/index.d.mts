@@ -92,6 +92,10 @@ export interface StartOptions {
   mailbox?: MailboxLimits;
   /** Bytes reserved for an unwound actor stack (256 KiB). */
   asyncStack?: number;
+  /** Whether a worker may answer in the (bigger) buffer of the message it
+   * received, as {e, n} (true; see docs/wire-format.md). A tuning switch,
+   * measured by the rt16m.partial_reuse bench row. */
+  reusePartial?: boolean;
 }
 
 export interface SpawnOptions {

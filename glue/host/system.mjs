@@ -70,7 +70,7 @@ export class System {
       return Promise.reject(e);
     }
     const id = this.#nextId++;
-    const worker = new Worker(new URL('../worker/worker.mjs', import.meta.url), { type: 'module' });
+    const worker = new Worker(new URL('../worker.mjs', import.meta.url), { type: 'module' });
     const a = new ActorRecord(id, name, worker);
     this.#actors.set(id, a);
     const onEnvelope = (u8, xfer) => this.#envelopeFromActor(a, u8, xfer);

@@ -116,7 +116,9 @@ FERRY_SCHEMA(produce_req_schema, produce_req,
              FERRY_F_U32(produce_req, n));
 // clang-format on
 
-/* Sends n messages "n" with bodies 0..n-1 to another actor. */
+/* Sends n messages "n" with bodies 0..n-1 to another actor, then calls it
+ * ("get") over the same port: its reply says everything sent before it
+ * was taken, so the caller can check the count without polling. */
 static int producer_main(ferry_msg *init) {
     (void)init;
     ferry_arena arena;
@@ -135,6 +137,11 @@ static int producer_main(ferry_msg *init) {
                 ferry_cbor_buf_init_fixed(&b, body, sizeof body);
                 ferry_cbor_put_uint(&b, i);
                 rc = ferry_send_raw(req.to, "n", b.data, b.len);
+            }
+            if (rc == FERRY_OK) {
+                ferry_msg r;
+                rc = ferry_call_raw(req.to, "get", NULL, 0, &r, FERRY_FOREVER);
+                ferry_msg_free(&r);
             }
             reply_rc(&m, rc);
         }

@@ -33,6 +33,8 @@ export const RT_ROWS = [
     note: 'echo.call(type, {data: transfer(20 MiB)}), the blob moved there and back, vs a raw transfer round trip of the same buffer' },
   { id: 'stream16.throughput_vs_raw', unit: 'us/msg', goal: { op: '>=', value: 2 }, inverse: true,
     note: 'n x counter.send("n", i) then one call "get" (all counted, in order) vs n x postMessage(buf16, [buf16]) to a JS worker that counts; ratio = raw time / ferry time' },
+  { id: 'rt16m.partial_reuse', unit: 'ms/rt', goal: { op: '<=', value: 1.0 },
+    note: 'blobs.call("head", {data: 16 MiB, len: 12 MiB}): the 12 MiB reply written into the call\'s received buffer and sent as {e, n} (System option reusePartial, the default) vs in a fresh buffer (reusePartial: false); below 1 means the {e, n} form pays' },
   { id: 'spawn8_vs_js', unit: 'ms', goal: { op: '<=', value: 1.5 },
     note: '8 x sys.spawn("echo") + a first call each, in parallel, vs 8 new JS workers answering a ping' },
 ];
@@ -274,6 +276,33 @@ async function rt20m(sys, cfg, log, want) {
   return res;
 }
 
+// The {e, n} form (docs/wire-format.md) on its own: a reply smaller than
+// its call, with and without reuse of the call's buffer, each in a System
+// of its own (the option is per System).
+async function partialReuse(cfg, log) {
+  const MiB16 = 16 * 1024 * 1024;
+  const len = 12 * 1024 * 1024;
+  const data = new Uint8Array(MiB16);
+  for (let i = 0; i < MiB16; i += 4096) data[i] = (i >> 12) & 255;
+  const systems = await Promise.all([true, false].map((reusePartial) => System.start({ module: MODULE, reusePartial })));
+  const actors = await Promise.all(systems.map((s) => s.spawn('blobs')));
+  const k = cfg.copyn;
+  const run = (a) => async () => {
+    let r;
+    const t = now();
+    for (let i = 0; i < k; i++) r = await a.call('head', { data, len });
+    const ms = (now() - t) / k;
+    if (r.data.length !== len || r.data[4096] !== 1) throw new Error('head came back wrong');
+    return ms;
+  };
+  const res = await alternate([
+    { name: 'reuse', run: run(actors[0]) },
+    { name: 'fresh', run: run(actors[1]) },
+  ], { warmup: cfg.warmup, batches: cfg.batches20, log, label: `rt16m.partial_reuse (ms per round trip, ${k} a batch)` });
+  await Promise.all(systems.map((s) => s.shutdown()));
+  return { ferry: res.reuse, baseline: res.fresh, per: k };
+}
+
 async function stream16(sys, cfg, log) {
   const counter = await sys.spawn('counter');
   const js = jsWorker();
@@ -378,6 +407,10 @@ export async function measure({ rows, quick = false, log = () => {} }) {
       if (w20.bytes) row('rt20m.bytes_vs_floor', r['ferry.bytes'], r.floor, cfg.copyn);
       if (w20.clone) row('rt20m.bytes_vs_clone', r['ferry.bytes'], r.clone, cfg.copyn);
       if (w20.blob) row('rt20m.blob_vs_transfer', r['ferry.blob'], r.transfer, cfg.blobn);
+    }
+    if (want.has('rt16m.partial_reuse')) {
+      const r = await partialReuse(cfg, log);
+      row('rt16m.partial_reuse', r.ferry, r.baseline, r.per);
     }
     if (want.has('stream16.throughput_vs_raw')) {
       const r = await stream16(sys, cfg, log);

@@ -14,7 +14,7 @@ const MODULE = 'build/wasm/test-actors.wasm';
 // The row list without importing rt-cases.mjs (which starts the glue).
 const BASE_IDS = [
   'rt16.call_vs_transfer', 'rt16.pingpong_vs_js', 'rt20m.bytes_vs_floor', 'rt20m.bytes_vs_clone',
-  'rt20m.blob_vs_transfer', 'stream16.throughput_vs_raw', 'spawn8_vs_js',
+  'rt20m.blob_vs_transfer', 'stream16.throughput_vs_raw', 'spawn8_vs_js', 'rt16m.partial_reuse',
 ];
 
 function toRows(suffix, wanted, measured, defs, ctx, extraDetail = {}) {

@@ -80,9 +80,11 @@ describe('calls and sends', () => {
   test('sends from C to the host arrive at onmessage, in order', async () => {
     const t = await sys.spawn('talker');
     const got = [];
-    t.onmessage = (m) => got.push(m);
+    const all = new Promise((resolve) => {
+      t.onmessage = (m) => got.push(m) === 50 && resolve();
+    });
     await t.call('notify', 50);
-    await sleep(20);
+    await all;
     expect(got.map((m) => m.value)).toEqual([...Array(50).keys()]);
     expect(got.every((m) => m.type === 'note' && m.from === t.id)).toBe(true);
     await t.stop();
@@ -91,14 +93,10 @@ describe('calls and sends', () => {
   test('100,000 messages between two actors arrive in order', async () => {
     const counter = await sys.spawn('counter');
     const producer = await sys.spawn('producer');
+    // The producer's reply comes after the counter answered its own "get",
+    // sent behind the 100,000 on the same port: all of them were counted.
     expect(await producer.call('produce', { to: counter.id, n: 100000 })).toEqual({ rc: 0 });
-    let r;
-    for (let i = 0; i < 200; i++) {
-      r = await counter.call('get');
-      if (r.count === 100000) break;
-      await sleep(25);
-    }
-    expect(r).toEqual({ count: 100000, out_of_order: 0 });
+    expect(await counter.call('get')).toEqual({ count: 100000, out_of_order: 0 });
     await Promise.all([counter.stop(), producer.stop()]);
   });
 
@@ -220,12 +218,14 @@ describe('failures', () => {
   test('a malformed envelope gets a clear error and the actor keeps running', async () => {
     const echo = await sys.spawn('echo');
     const errors = [];
-    echo.onerror = (e) => errors.push(e);
+    const three = new Promise((resolve) => {
+      echo.onerror = (e) => errors.push(e) === 3 && resolve();
+    });
     echo.postRaw(new Uint8Array([0x84, 0x00, 0x61]).buffer); // truncated
     echo.postRaw(encodeToArrayBuffer([9, 'x', 0, null])); // bad kind
     echo.postRaw(encodeToArrayBuffer({ not: 'an envelope' }));
     expect(await echo.call('after', 'fine')).toBe('fine');
-    await sleep(20);
+    await three;
     expect(errors.length).toBe(3);
     expect(errors[0].code).toBe('ETRUNCATED');
     expect(errors[0].message).toMatch(/rejected a malformed message: error at byte \d+: /);
@@ -251,12 +251,18 @@ describe('timeouts, cancellation, overflow', () => {
     expect(await w.call('recv', 30)).toEqual({ rc: -13 });
     expect(await w.call('call_host', 30)).toEqual({ rc: -13 });
     // The host answers "late" after 100 ms, after C gave up at 20 ms.
+    let answered;
+    const lateAnswer = new Promise((r) => (answered = r));
     sys.handle('never', async () => {
-      await sleep(100);
+      await sleep(100); // the simulated slow host, not a wait for the test
+      answered();
       return 'too late';
     });
     expect(await w.call('call_host', 20)).toEqual({ rc: -13 });
-    await sleep(150);
+    // The late reply leaves in the same flush as the call below (or just
+    // before it), on the same port: it reaches the actor while that
+    // ferry_recv waits, which would return it if it were not dropped.
+    await lateAnswer;
     // The stray reply did not land in the mailbox.
     expect(await w.call('recv', 30)).toEqual({ rc: -13 });
     sys.handle('never', () => new Promise(() => {}));
@@ -319,8 +325,9 @@ describe('timeouts, cancellation, overflow', () => {
     const hold = w.call('hold', 200);
     await started;
     for (let i = 0; i < 6; i++) w.send('big', new Uint8Array(600));
+    // The bounces were posted when the sends arrived, before the hold's
+    // reply and on the same port: they are all in once it resolves.
     expect(await hold).toEqual({ rc: 0 });
-    await sleep(20);
     // About 3 fit in 2000 bytes; the rest were reported, none vanished.
     expect(errors.length).toBeGreaterThanOrEqual(2);
     expect(errors.length).toBeLessThanOrEqual(4);
