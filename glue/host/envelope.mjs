@@ -35,6 +35,9 @@ export class Transfer {
 }
 
 // The transferables of the envelope being encoded; tag 41999(i) is xfer[i].
+// Module state, on purpose: cbor-x's extensions are global and take no
+// context, so the fallback path finds the list here. encodeEnvelope() sets
+// it up and clears it; nothing else touches it.
 let xfer = null;
 
 function outOfBand(buf) {
@@ -165,19 +168,22 @@ function attachTransfers(v, list) {
   return v;
 }
 
+// How many nodes of a decoded value holds() looks at; beyond that it says
+// yes (keep the buffer) rather than walk a big value.
+const HOLDS_BUDGET = 64;
+
 // Whether a decoded value holds a view of buffer (a byte string decoded in
-// place); up to `budget` nodes are looked at, beyond that it says yes.
-let budget = 0;
-function holds(v, buffer) {
+// place). left.n counts down the nodes still to look at.
+function holds(v, buffer, left) {
   if (v === null || typeof v !== 'object') return false;
-  if (--budget < 0) return true;
+  if (--left.n < 0) return true;
   if (ArrayBuffer.isView(v)) return v.buffer === buffer;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (holds(v[i], buffer)) return true;
+    for (let i = 0; i < v.length; i++) if (holds(v[i], buffer, left)) return true;
     return false;
   }
   if (v instanceof Map || v instanceof Set) return true;
-  for (const k in v) if (holds(v[k], buffer)) return true;
+  for (const k in v) if (holds(v[k], buffer, left)) return true;
   return false;
 }
 
@@ -188,8 +194,7 @@ function holds(v, buffer) {
  */
 export function bufferFree(u8, body) {
   if (u8.byteOffset !== 0 || u8.length !== u8.buffer.byteLength || u8.length > 4096) return false;
-  budget = 64;
-  return !holds(body, u8.buffer);
+  return !holds(body, u8.buffer, { n: HOLDS_BUDGET });
 }
 
 const head = new EnvelopeHead();
