@@ -19,6 +19,7 @@ export { HOST, KIND } from './wire/protocol.mjs';
 export { peekHeader } from './wire/head.mjs';
 export { postItems } from './wire/framing.mjs';
 export { OutOfBand } from './serializer.mjs';
+export { release, isBorrowed } from './host/loans.mjs';
 
 /** Marks an ArrayBuffer (or a view covering a whole one) to be moved, not
  * copied, as a blob. After sending, the buffer is detached here. */

@@ -30,8 +30,12 @@ const CTL = Object.freeze({
   PEER_FAIL: 'peer-fail', // PeerFailCtl: no port can be had (no such actor, down)
   PEER_DOWN: 'down', //   PeerDownCtl: another actor stopped
   STATS: 'stats', //      StatsCtl: asks for counters (answered with StatsReplyCtl)
+  // either way, and between actors on their own ports
+  LOAN_RETURN: 'loan-return', // LoanReturnCtl: a lent buffer goes home
   // worker -> host
   STARTED: 'started', //  the actor type was found and runs
+  READY: 'ready', //      it waits for its first message: spawn resolves
+  MONITOR: 'monitor', //  MonitorCtl: tell me when actor id goes down
   FAILED: 'failed', //    FailedCtl: it could not start
   CONNECT: 'connect', //  ConnectCtl: asks for a port to another actor
   DOWN: 'down', //        DownCtl: this actor stopped
@@ -46,7 +50,10 @@ const CTL = Object.freeze({
  *   transferables, each a 4-byte little-endian length and its bytes
  * @typedef {{e: ArrayBuffer, n: number}} PartialMsg one envelope in the
  *   first n bytes of e, the rest zeros (a reused received buffer)
- * @typedef {EnvelopeMsg|BlobEnvelopeMsg|PackedMsg|PartialMsg} EnvelopeItem
+ * @typedef {{l: [ArrayBuffer, ...ArrayBuffer[]], loans: number[]}} LoanEnvelopeMsg
+ *   one envelope and its blobs, some of them lent, not moved: loans holds
+ *   triples (index into l minus one, loan id, deadline ms or 0)
+ * @typedef {EnvelopeMsg|BlobEnvelopeMsg|PackedMsg|PartialMsg|LoanEnvelopeMsg} EnvelopeItem
  * @typedef {{b: EnvelopeItem[]}} BatchMsg up to MAX_BATCH envelopes, in order
  * @typedef {EnvelopeItem|BatchMsg} DataMsg
  *
@@ -57,10 +64,15 @@ const CTL = Object.freeze({
  *   reusePartial?: boolean}} InitCtl
  * @typedef {{ctl: 'peer', id: number, port: MessagePort}} PeerCtl
  * @typedef {{ctl: 'peer-fail', id: number, code: string, message: string}} PeerFailCtl
- * @typedef {{ctl: 'down', id: number, code: string, message: string}} PeerDownCtl
+ * @typedef {{ctl: 'down', id: number, code: string, message: string,
+ *   reason?: DownReason}} PeerDownCtl
+ * @typedef {{ctl: 'loan-return', loan: number, buf: ArrayBuffer}} LoanReturnCtl
+ *   sent by a borrower to the owner's worker (buf transferred)
+ * @typedef {{ctl: 'monitor', id: number}} MonitorCtl
  * @typedef {{ctl: 'stats', seq: number}} StatsCtl
  * @typedef {{ctl: 'stats', seq: number, stats: object}} StatsReplyCtl
  * @typedef {{ctl: 'started'}} StartedCtl
+ * @typedef {{ctl: 'ready'}} ReadyCtl
  * @typedef {{ctl: 'failed', code: string, message: string}} FailedCtl
  * @typedef {{ctl: 'connect', to: number}} ConnectCtl
  * @typedef {{ctl: 'down', reason: DownReason}} DownCtl
@@ -86,13 +98,15 @@ modules['wire/framing.mjs'] = (() => {
 // ({ctl}, protocol.mjs). Every buffer is in the transfer list.
 
 /**
- * Calls fn(u8, xfer) for every envelope of a port message, in order: u8 is
- * a view of the envelope's bytes, xfer its transferables or null.
+ * Calls fn(u8, xfer, loans) for every envelope of a port message, in
+ * order: u8 is a view of the envelope's bytes, xfer its transferables or
+ * null, loans the triples of LoanEnvelopeMsg or null.
  * @param {import('./protocol.mjs').DataMsg} data
  */
 function unpack(data, fn) {
-  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null);
-  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null);
+  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
+  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null, null);
+  else if (data && Array.isArray(data.l)) fn(new Uint8Array(data.l[0]), data.l.slice(1), data.loans);
   else if (data && data.p instanceof ArrayBuffer) {
     const p = data.p;
     const dv = new DataView(p);
@@ -102,11 +116,11 @@ function unpack(data, fn) {
       const len = dv.getUint32(off, true);
       off += 4;
       if (off + len > n) break; // cannot happen between two copies of this glue
-      fn(new Uint8Array(p, off, len), null);
+      fn(new Uint8Array(p, off, len), null, null);
       off += len;
     }
   } else if (data && data.e instanceof ArrayBuffer) {
-    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null);
+    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null, null);
   } else if (data && Array.isArray(data.b)) for (const it of data.b) unpack(it, fn);
 }
 
@@ -143,6 +157,8 @@ class Outbox {
     // owner says so), reused for an envelope of the same size: a reply
     // usually has its call's size. Only ever sent back where it came from.
     this.spare = null;
+    /** Called with (item, error) for an item that could not be posted. */
+    this.onFail = null;
   }
 
   get empty() {
@@ -194,11 +210,12 @@ class Outbox {
     this.xfer[this.xn++] = buf;
   }
 
-  /** Queues an envelope that is an ArrayBuffer of its own (moved). */
-  addItem(buf, xfer) {
+  /** Queues an envelope that is an ArrayBuffer of its own (moved), with
+   * its blobs, some of them lent (loans: see LoanEnvelopeMsg). */
+  addItem(buf, xfer, loans) {
     this.closePack();
     if (xfer && xfer.length) {
-      this.push([buf, ...xfer], buf);
+      this.push(loans && loans.length ? { l: [buf, ...xfer], loans } : [buf, ...xfer], buf);
       for (let i = 0; i < xfer.length; i++) this.xfer[this.xn++] = xfer[i];
     } else this.push(buf, buf);
     this.count++;
@@ -246,7 +263,10 @@ class Outbox {
     this.spare = null;
   }
 
-  /** Posts everything queued in one postMessage. */
+  /** Posts everything queued in one postMessage. If that fails (a buffer
+   * that cannot be transferred), each item is posted on its own and only
+   * the ones that fail are reported, to onFail(item, error): one bad
+   * message never takes the others with it. */
   flush() {
     this.closePack();
     const n = this.n;
@@ -263,6 +283,8 @@ class Outbox {
         this.target.postMessage(items[0], this.one);
       } else if (n === 1) this.target.postMessage(items[0], xfer.slice(0, xn));
       else this.target.postMessage({ b: items.slice(0, n) }, xfer.slice(0, xn));
+    } catch (e) {
+      this.#postOneByOne(items.slice(0, n), e);
     } finally {
       // postMessage has serialized them; let them go.
       this.one[0] = null;
@@ -272,6 +294,37 @@ class Outbox {
       if (xfer.length > MAX_BATCH * 4) this.xfer = [];
     }
   }
+
+  #postOneByOne(list, batchError) {
+    for (const item of list) {
+      try {
+        this.target.postMessage(item, transferablesOf(item));
+      } catch (e) {
+        if (this.onFail) this.onFail(item, e);
+        else throw batchError;
+      }
+    }
+  }
+}
+
+/** Every buffer a queued item carries (its transfer list). */
+function transferablesOf(item) {
+  if (item instanceof ArrayBuffer) return [item];
+  if (Array.isArray(item)) return item;
+  if (item.l) return item.l;
+  if (item.p) return [item.p];
+  if (item.e) return [item.e];
+  return [];
+}
+
+/** The envelope bytes of a queued item that carries one envelope (not a
+ * packed run), or null. */
+function envelopeOf(item) {
+  if (item instanceof ArrayBuffer) return new Uint8Array(item);
+  if (Array.isArray(item)) return new Uint8Array(item[0]);
+  if (item.l) return new Uint8Array(item.l[0]);
+  if (item.e) return new Uint8Array(item.e, 0, item.n);
+  return null;
 }
 
 /** Posts envelope items {buf, xfer} on a port or worker: alone, or in
@@ -281,7 +334,7 @@ function postItems(target, items) {
   for (const it of items) box.addItem(it.buf, it.xfer);
   box.flush();
 }
-return { unpack, MAX_BATCH, PACK_MAX, Outbox, postItems };
+return { unpack, MAX_BATCH, PACK_MAX, Outbox, transferablesOf, envelopeOf, postItems };
 })();
 
 // ---- platform.mjs
@@ -379,8 +432,17 @@ const IMPORTS = Object.freeze({
   fy_blob_read: '(i32,f64,i32,i32)->i32', // (h, off, dst, len)
   fy_blob_from: '(i32,i32)->i32', // (src, len) -> handle | 0
   fy_blob_dup: '(i32)->i32',
-  fy_blob_free: '(i32)->()',
+  fy_blob_free: '(i32)->()', // a borrowed blob goes back to its owner
+  fy_blob_alloc: '(f64)->i32', // (size) -> handle | 0
+  fy_blob_write: '(i32,f64,i32,i32)->i32', // (h, off, src, len)
+  fy_blob_lend: '(i32,i32)->i32', // (h, deadline_ms): lend, not move, on the next post
+  fy_blob_state: '(i32)->i32', // enum ferry_blob_where | EINVAL
+  fy_deadline: '(f64,i32)->()', // (corr, timeout_ms) of an async call
+  fy_monitor: '(i32,i32)->i32', // (id, on)
 });
+
+/** enum ferry_blob_where (ferry/blob.h). */
+const BLOB = Object.freeze({ HOME: 1, LENT: 2, BORROWED: 3, LOST: 4 });
 
 /** The one import that may suspend (ferry-build's ASYNCIFY_IMPORTS). */
 const SUSPENDING_IMPORT = 'fy_wait';
@@ -404,7 +466,7 @@ const REQUIRED_EXPORTS = Object.freeze([EXPORTS.START, EXPORTS.TYPE_NAMES, 'mall
 
 /** asyncify_get_state() values. */
 const ASYNCIFY = Object.freeze({ NORMAL: 0, UNWINDING: 1, REWINDING: 2 });
-return { IMPORTS, SUSPENDING_IMPORT, META, SEG, EXPORTS, REQUIRED_EXPORTS, ASYNCIFY };
+return { IMPORTS, BLOB, SUSPENDING_IMPORT, META, SEG, EXPORTS, REQUIRED_EXPORTS, ASYNCIFY };
 })();
 
 // ---- wire/errors.mjs
@@ -419,7 +481,7 @@ const ERRNO = Object.freeze({
   OK: 0, EINVAL: -1, ENOMEM: -2, ENOSPC: -3, ETRUNCATED: -4, EMALFORMED: -5,
   EINVALID: -6, ETRAILING: -7, ELIMIT: -8, ETYPE: -9, ERANGE: -10, EMISSING: -11,
   EDOWN: -12, ETIMEDOUT: -13, EFULL: -14, ECANCELED: -15, ENOTFOUND: -16,
-  ECLOSED: -17, EREMOTE: -18,
+  ECLOSED: -17, EREMOTE: -18, EBUSY: -19,
 });
 const NAMES = Object.fromEntries(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 const errnoName = (errno) => NAMES[errno] || 'EUNKNOWN';
@@ -437,6 +499,10 @@ class FerryError extends Error {
     if (extra.actor !== undefined) this.actor = extra.actor;
     if (extra.remoteName) this.remoteName = extra.remoteName;
     if (extra.remoteStack) this.remoteStack = extra.remoteStack;
+    // An undelivered message: where it was going, its type and corr.
+    if (extra.to !== undefined) this.to = extra.to;
+    if (extra.messageType !== undefined) this.messageType = extra.messageType;
+    if (extra.corr !== undefined) this.corr = extra.corr;
   }
 }
 
@@ -454,6 +520,9 @@ function errorFromBody(body, actor) {
   return new FerryError(code === 'EUNKNOWN' ? 'EREMOTE' : code,
     typeof body?.message === 'string' ? body.message : 'remote error', {
       errno, actor, remoteName: body?.name, remoteStack: body?.stack,
+      to: typeof body?.to === 'number' ? body.to : undefined,
+      messageType: typeof body?.type === 'string' ? body.type : undefined,
+      corr: typeof body?.corr === 'number' ? body.corr : undefined,
     });
 }
 return { ERRNO, errnoName, FerryError, errorBody, errorFromBody };
@@ -670,18 +739,42 @@ function writeEnvelopeHead(w, kind, type, corr) {
 
 const scratch = new Writer(256);
 
-/** An error envelope [3, type, corr, {code, name, message}] as an ArrayBuffer. */
-function errorEnvelope(type, corr, code, message) {
+// A map of text keys to numbers (exact integers or floats), texts and
+// booleans, the bodies the glue writes itself.
+function writeFields(w, fields) {
+  const keys = Object.keys(fields);
+  w.head(5, keys.length);
+  for (const k of keys) {
+    w.text(k);
+    const v = fields[k];
+    if (typeof v === 'string') w.text(v);
+    else if (typeof v === 'boolean') w.byte(v ? 0xf5 : 0xf4);
+    else if (Number.isInteger(v)) w.int(v);
+    else if (typeof v === 'number') w.float64(v);
+    else w.byte(0xf6);
+  }
+}
+
+/**
+ * An error envelope [3, type, corr, {code, name, message, ...extra}] as an
+ * ArrayBuffer. extra: more fields, e.g. {to, type, corr} of an
+ * undelivered message (docs/wire-format.md).
+ */
+function errorEnvelope(type, corr, code, message, extra) {
   const w = scratch;
   w.reset();
   writeEnvelopeHead(w, KIND.ERROR, String(type), corr);
-  w.head(5, 3);
-  w.text('code');
-  w.int(ERRNO[code] ?? -1);
-  w.text('name');
-  w.text(String(code));
-  w.text('message');
-  w.text(String(message));
+  writeFields(w, { code: ERRNO[code] ?? -1, name: String(code), message: String(message), ...extra });
+  return w.toArrayBuffer();
+}
+
+/** A notice the runtime gives an actor: [0, type, 0, {fields}], e.g.
+ * "ferry.down" or "ferry.loan.home". */
+function noticeEnvelope(type, fields) {
+  const w = scratch;
+  w.reset();
+  writeEnvelopeHead(w, KIND.SEND, type, 0);
+  writeFields(w, fields);
   return w.toArrayBuffer();
 }
 
@@ -784,7 +877,7 @@ const peekHead = new EnvelopeHead();
 function peekHeader(u8) {
   return peekHead.parse(u8) ? { kind: peekHead.kind, corr: peekHead.corr } : null;
 }
-return { writeEnvelopeHead, errorEnvelope, EnvelopeHead, peekHeader };
+return { writeEnvelopeHead, errorEnvelope, noticeEnvelope, EnvelopeHead, peekHeader };
 })();
 
 // ---- worker/blobs.mjs
@@ -797,53 +890,195 @@ modules['worker/blobs.mjs'] = (() => {
 // (adopt); C refers to them by handle; when C posts a message with blob
 // handles, they leave this table and go in the transfer list (release), so
 // the sender's handles are invalid from then on.
+//
+// How a blob is lent: C marks a blob it owns (lend); the next post that
+// carries it sends the buffer (zero copies) but keeps the handle, LENT,
+// under a loan id. The borrower's table holds it BORROWED, with the
+// owner's id and the loan id; when its C frees it, drops the message, or
+// the deadline passes, the buffer goes back (a LOAN_RETURN control on the
+// port to the owner) and comes HOME here under the same handle. If the
+// borrower goes down first, the owner's entry is LOST (and comes back to
+// life if the buffer still arrives).
+const { BLOB } = modules['worker/abi.mjs'];
+
+/**
+ * @typedef {object} Entry
+ * @property {ArrayBuffer|null} buf null while LENT or LOST
+ * @property {number} state a BLOB value
+ * @property {number} lend a pending lend: its deadline in ms (0: none), -1 none
+ * @property {number} loan loan id (LENT/LOST: ours; BORROWED: the owner's)
+ * @property {number} peer LENT/LOST: the borrower; BORROWED: the owner
+ * @property {any} timer BORROWED with a deadline: the timer that returns it
+ */
 
 class Blobs {
-  #map = new Map(); // handle -> ArrayBuffer
+  #map = new Map(); // handle -> Entry
   #next = 1; // 0 is FERRY_BLOB_NONE
+  #nextLoan = 1;
+  #lent = new Map(); // our loan id -> handle
 
-  get size() {
-    return this.#map.size;
+  /**
+   * @param {object} hooks
+   * @param {(owner: number, loan: number, buf: ArrayBuffer) => void} hooks.giveBack
+   *   sends a borrowed buffer home
+   * @param {(type: string, handle: number, borrower: number) => void} hooks.notify
+   *   tells C that a lent blob came home or is lost
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.stats = { lent: 0, returned: 0, lost: 0, borrowed: 0, gaveBack: 0 };
   }
 
-  /** Holds the buffers of a received message; returns the first handle
-   * (they are consecutive), or 0 when there are none. */
-  adopt(list) {
+  /** Blobs held here (home or borrowed). */
+  get size() {
+    let n = 0;
+    for (const e of this.#map.values()) if (e.buf) n++;
+    return n;
+  }
+
+  /** Our blobs out on loan now. */
+  get out() {
+    return this.#lent.size;
+  }
+
+  /**
+   * Holds the buffers of a received message; returns the first handle
+   * (they are consecutive), or 0 when there are none. loans: triples
+   * (index, loan id, deadline ms) of the ones lent to us by `from`.
+   */
+  adopt(list, loans, from) {
     const n = list ? list.length : 0;
     if (!n) return 0;
     const base = this.#next;
-    for (let i = 0; i < n; i++) this.#map.set(this.#next++, list[i]);
+    for (let i = 0; i < n; i++) this.#map.set(this.#next++, { buf: list[i], state: BLOB.HOME, lend: -1, loan: 0, peer: 0, timer: null });
+    for (let j = 0; loans && j + 2 < loans.length; j += 3) {
+      const h = base + loans[j];
+      const e = this.#map.get(h);
+      if (!e) continue;
+      e.state = BLOB.BORROWED;
+      e.loan = loans[j + 1];
+      e.peer = from;
+      this.stats.borrowed++;
+      if (loans[j + 2] > 0) e.timer = setTimeout(() => this.free(h), loans[j + 2]);
+    }
     return base;
   }
 
-  /** Holds one new buffer; returns its handle. */
+  /** Holds one new buffer of ours; returns its handle. */
   add(buf) {
-    this.#map.set(this.#next, buf);
+    this.#map.set(this.#next, { buf, state: BLOB.HOME, lend: -1, loan: 0, peer: 0, timer: null });
     return this.#next++;
   }
 
+  /** The buffer of h if it is held here (home or borrowed), else null. */
   get(h) {
-    return this.#map.get(h);
+    const e = this.#map.get(h);
+    return e && e.buf ? e.buf : null;
   }
 
-  has(h) {
-    return this.#map.has(h);
+  /** BLOB state of h, or 0 when h is not known here. */
+  state(h) {
+    const e = this.#map.get(h);
+    return e ? e.state : 0;
   }
 
-  /** Takes the buffers of these handles out of the table, to be sent; null
-   * (and nothing taken) when any handle is not held here. */
-  release(handles) {
-    for (let i = 0; i < handles.length; i++) if (!this.#map.has(handles[i])) return null;
-    const out = new Array(handles.length);
+  /** Marks a blob of ours, at home, to be lent by the next post. */
+  lend(h, deadlineMs) {
+    const e = this.#map.get(h);
+    if (!e) return false;
+    if (e.state !== BLOB.HOME) return false;
+    e.lend = deadlineMs;
+    return true;
+  }
+
+  /**
+   * Takes the buffers of these handles out for a message to `to`. Moved
+   * blobs leave the table; lent ones stay LENT. Returns {xfer, loans} or
+   * {error: 'EINVAL'|'EBUSY'} (and nothing taken) when a handle is not
+   * held here, is lent out, or is borrowed (a borrower cannot pass it on).
+   */
+  release(handles, to) {
     for (let i = 0; i < handles.length; i++) {
-      out[i] = this.#map.get(handles[i]);
-      this.#map.delete(handles[i]);
+      const e = this.#map.get(handles[i]);
+      if (!e) return { error: 'EINVAL' };
+      if (e.state === BLOB.LENT || e.state === BLOB.LOST) return { error: 'EBUSY' };
+      if (e.state === BLOB.BORROWED) return { error: 'EINVAL' };
+      for (let j = 0; j < i; j++) if (handles[j] === handles[i]) return { error: 'EINVAL' };
     }
-    return out;
+    const xfer = new Array(handles.length);
+    let loans = null;
+    for (let i = 0; i < handles.length; i++) {
+      const h = handles[i];
+      const e = this.#map.get(h);
+      xfer[i] = e.buf;
+      if (e.lend >= 0) {
+        const id = this.#nextLoan++;
+        (loans ??= []).push(i, id, e.lend);
+        e.state = BLOB.LENT;
+        e.loan = id;
+        e.peer = to;
+        e.buf = null;
+        e.lend = -1;
+        this.#lent.set(id, h);
+        this.stats.lent++;
+      } else this.#map.delete(h);
+    }
+    return { xfer, loans };
   }
 
+  /** C lets go of h: ours is dropped, a borrowed one goes home. */
   free(h) {
+    const e = this.#map.get(h);
+    if (!e) return;
     this.#map.delete(h);
+    if (e.timer) clearTimeout(e.timer);
+    if (e.state === BLOB.BORROWED) {
+      this.stats.gaveBack++;
+      this.hooks.giveBack(e.peer, e.loan, e.buf);
+    } else if (e.state === BLOB.LENT || e.state === BLOB.LOST) this.#lent.delete(e.loan);
+  }
+
+  /** A buffer we lent came back. False when we no longer want it. */
+  returned(loan, buf) {
+    const h = this.#lent.get(loan);
+    if (h === undefined) return false;
+    this.#lent.delete(loan);
+    const e = this.#map.get(h);
+    const borrower = e.peer;
+    e.buf = buf;
+    e.state = BLOB.HOME;
+    e.loan = 0;
+    e.peer = 0;
+    this.stats.returned++;
+    this.hooks.notify('ferry.loan.home', h, borrower);
+    return true;
+  }
+
+  /** A loan of ours whose message never left (undelivered): home again,
+   * without a notice (the undelivered report says it). */
+  unlend(loan, buf) {
+    const h = this.#lent.get(loan);
+    if (h === undefined) return;
+    this.#lent.delete(loan);
+    const e = this.#map.get(h);
+    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0 });
+  }
+
+  /** Actor id went down: what we lent it is lost (unless it still comes). */
+  peerDown(id) {
+    for (const [loan, h] of this.#lent) {
+      const e = this.#map.get(h);
+      if (e.peer !== id || e.state !== BLOB.LENT) continue;
+      e.state = BLOB.LOST;
+      this.stats.lost++;
+      this.hooks.notify('ferry.loan.lost', h, id);
+      void loan;
+    }
+  }
+
+  /** This actor ends: every borrowed buffer goes home. */
+  returnAll() {
+    for (const [h, e] of this.#map) if (e.state === BLOB.BORROWED) this.free(h);
   }
 }
 return { Blobs };
@@ -866,6 +1101,8 @@ modules['worker/mailbox.mjs'] = (() => {
  * @property {number} from sender's actor id
  * @property {number} kind KIND value, -1 when the head is not readable
  * @property {number} corr correlation id (0 for a send)
+ * @property {number} [size] bytes it holds, blobs included (default: u8's)
+ * @property {number[]|null} [loans] which blobs are lent (framing.mjs)
  */
 
 const REPLY = 2;
@@ -895,7 +1132,8 @@ class Mailbox {
     return this.#bytes;
   }
 
-  /** Whether one more envelope of len bytes is within both bounds. */
+  /** Whether one more message of len bytes (blobs included) is within both
+   * bounds. */
   fits(len) {
     return this.length < this.limits.messages && this.#bytes + len <= this.limits.bytes;
   }
@@ -912,7 +1150,7 @@ class Mailbox {
       this.#queue.push(m);
       this.#tail++;
     }
-    this.#bytes += m.u8.length;
+    this.#bytes += m.size ?? m.u8.length;
   }
 
   /** Index of the oldest message (corr 0) or of the reply or error with
@@ -950,7 +1188,7 @@ class Mailbox {
       q.copyWithin(i, i + 1, this.#tail);
       q[--this.#tail] = undefined;
     }
-    this.#bytes -= m.u8.length;
+    this.#bytes -= m.size ?? m.u8.length;
     return m;
   }
 
@@ -972,7 +1210,7 @@ modules['worker/ports.mjs'] = (() => {
 // its own mailbox. What one turn sends to one port leaves in one
 // postMessage (framing.mjs, Outbox): while C runs, at the moment it blocks
 // or returns; otherwise in a microtask.
-const { HOST, KIND, CTL } = modules['wire/protocol.mjs'];
+const { HOST, KIND, CTL, isControl } = modules['wire/protocol.mjs'];
 const { EnvelopeHead, errorEnvelope } = modules['wire/head.mjs'];
 const { unpack, Outbox } = modules['wire/framing.mjs'];
 const { onMessage } = modules['platform.mjs'];
@@ -981,7 +1219,7 @@ const { onMessage } = modules['platform.mjs'];
  * @typedef {object} Peer
  * @property {MessagePort|null} port
  * @property {Outbox|null} out null while the port is not there yet
- * @property {{buf: ArrayBuffer, xfer: ArrayBuffer[]|null}[]|null} pending
+ * @property {{buf: ArrayBuffer, xfer: ArrayBuffer[]|null, loans: number[]|null}[]|null} pending
  *   envelopes waiting for the port
  */
 
@@ -1041,20 +1279,21 @@ class Ports {
     dirty.length = 0;
   }
 
-  /** Routes an envelope that is an ArrayBuffer of its own. */
-  route(to, buf, xfer) {
+  /** Routes an envelope that is an ArrayBuffer of its own, with its blobs
+   * (loans: which of them are lent, see framing.mjs). */
+  route(to, buf, xfer, loans = null) {
     const actor = this.actor;
     if (to === actor.id) {
       queueMicrotask(() => {
         if (actor.stopped) return;
-        actor.receive(new Uint8Array(buf), xfer, actor.id);
+        actor.receive(new Uint8Array(buf), xfer, actor.id, loans);
         actor.wake();
       });
       return;
     }
     const out = this.outFor(to);
     if (out) {
-      out.addItem(buf, xfer);
+      out.addItem(buf, xfer, loans);
       this.queued(out);
       return;
     }
@@ -1063,7 +1302,24 @@ class Ports {
       this.peers.set(to, (peer = { port: null, out: null, pending: [] }));
       this.host.postMessage({ ctl: CTL.CONNECT, to });
     }
-    peer.pending.push({ buf, xfer });
+    peer.pending.push({ buf, xfer, loans });
+  }
+
+  /** Sends a borrowed buffer back to its owner (a control message on the
+   * port to it, outside the mailbox: the owner's C never sees it). */
+  giveBack(owner, loan, buf) {
+    const msg = { ctl: CTL.LOAN_RETURN, loan, buf };
+    if (owner === this.actor.id) {
+      queueMicrotask(() => this.actor.loanReturned(loan, buf));
+      return;
+    }
+    const target = owner === HOST ? this.host : this.peers.get(owner)?.port;
+    if (!target) return; // the owner is gone: nobody wants it
+    try {
+      target.postMessage(msg, [buf]);
+    } catch (e) {
+      console.error(`ferry: actor ${this.actor.id} (${this.actor.label}) cannot return a loan: ${e.message}`);
+    }
   }
 
   /** The host gave us a port to actor id: envelopes that waited for it go. */
@@ -1073,13 +1329,17 @@ class Ports {
     peer.port = port;
     peer.out = new Outbox(port);
     this.peers.set(id, peer);
-    const receive = (u8, xfer) => actor.receive(u8, xfer, id);
+    const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
     onMessage(port, (data) => {
       if (actor.stopped) return;
+      if (isControl(data)) {
+        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
+        return;
+      }
       unpack(data, receive);
       actor.wake();
     });
-    for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer);
+    for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer, it.loans);
     peer.pending = null;
     if (!peer.out.empty) this.queued(peer.out);
   }
@@ -1087,11 +1347,13 @@ class Ports {
   /**
    * Peer id is gone (down, or it never existed): every call of ours still
    * waiting on it fails with code, in our own mailbox, so C sees an error
-   * reply; sends that waited for its port are reported as undelivered.
+   * reply; sends that waited for its port come back as undelivered
+   * reports with their blobs; monitors and loans hear of it.
+   * @param {object} [reason] the stop reason (name, normal, exitCode)
    */
-  gone(id, code, message) {
+  gone(id, code, message, reason) {
     const actor = this.actor;
-    this.downPeers.set(id, { code, message });
+    this.downPeers.set(id, { code, message, reason });
     const peer = this.peers.get(id);
     this.peers.delete(id);
     if (peer?.out) {
@@ -1100,15 +1362,17 @@ class Ports {
     }
     if (peer?.port) peer.port.close?.();
     if (actor.stopped) return;
+    // First what never left (its blobs come back with the report; a call's
+    // report is its error reply), then the calls that did.
+    const h = this.head;
+    for (const it of peer?.pending || []) {
+      if (!h.parse(new Uint8Array(it.buf))) continue;
+      actor.undelivered(h, new Uint8Array(it.buf), it.xfer, it.loans, id, code, message);
+    }
     for (const corr of actor.callsTo(id)) {
       actor.receive(new Uint8Array(errorEnvelope('ferry.down', corr, code, message)), null, id);
     }
-    const h = this.head;
-    for (const it of peer?.pending || []) {
-      if (h.parse(new Uint8Array(it.buf)) && h.kind === KIND.SEND) {
-        actor.receive(new Uint8Array(errorEnvelope('ferry.undelivered', 0, code, message)), null, id);
-      }
-    }
+    actor.peerDown(id, code, message, reason);
     actor.wake();
   }
 
@@ -1222,7 +1486,7 @@ modules['worker/actor.mjs'] = (() => {
 // rewound when a message arrives (wake) or its timeout fires.
 const { KIND, CTL } = modules['wire/protocol.mjs'];
 const { ERRNO } = modules['wire/errors.mjs'];
-const { EnvelopeHead, errorEnvelope } = modules['wire/head.mjs'];
+const { EnvelopeHead, errorEnvelope, noticeEnvelope } = modules['wire/head.mjs'];
 const { closeSelf } = modules['platform.mjs'];
 const { ASYNCIFY, EXPORTS } = modules['worker/abi.mjs'];
 const { Blobs } = modules['worker/blobs.mjs'];
@@ -1274,12 +1538,23 @@ class WorkerActor {
     this.asyncStack = init.asyncStack || 256 << 10;
     this.reusePartial = init.reusePartial !== false;
     this.mailbox = new Mailbox({ messages: 10000, bytes: 256 << 20, ...(init.limits || {}) });
-    this.blobs = new Blobs();
+    this.blobs = new Blobs({
+      giveBack: (owner, loan, buf) => this.ports.giveBack(owner, loan, buf),
+      notify: (type, blob, borrower) => this.notice(type, borrower, { blob, borrower }),
+    });
     this.ports = new Ports(this, host);
     this.mem = new MemoryViews();
-    // Bytes copied across the wasm memory boundary, for ref.stats(): blobs
-    // must never show up here.
-    this.stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+    // Every copy ferry makes in this worker, in bytes, by kind (ref.stats(),
+    // docs/api.md): moving or lending a blob copies nothing and is not here.
+    this.stats = {
+      messagesIn: 0, messagesOut: 0,
+      copies: { envelopeIn: 0, envelopeOut: 0, blobRead: 0, blobWrite: 0, blobFrom: 0, blobDup: 0 },
+    };
+    this.monitors = new Set(); // actor ids C asked to hear the down of
+    this.deadlines = new Map(); // corr of an async call -> performance.now() deadline
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+    this.readySent = false;
     this.ex = null; // wasm exports
     this.dataPtr = 0; // Asyncify data: two words, then the unwind stack
     this.stopped = false;
@@ -1316,8 +1591,12 @@ class WorkerActor {
 
   // ----------------------------------------------------------- arriving
 
-  /** Puts one received envelope in the mailbox, or answers it. */
-  receive(u8, xfer, from) {
+  /**
+   * Puts one received envelope in the mailbox, or answers it: a late reply
+   * is dropped (its blobs go back), a message that does not fit bounces
+   * (with its blobs). Blob bytes count against the byte bound.
+   */
+  receive(u8, xfer, from, loans = null) {
     let kind = -1;
     let corr = 0;
     const h = this.head;
@@ -1325,25 +1604,178 @@ class WorkerActor {
       kind = h.kind;
       corr = h.corr;
     }
+    let size = u8.length;
+    if (xfer) for (let i = 0; i < xfer.length; i++) size += xfer[i].byteLength;
     if ((kind === KIND.REPLY || kind === KIND.ERROR) && corr) {
-      if (this.abandoned.delete(corr)) return; // its caller gave up
+      if (this.abandoned.delete(corr)) {
+        // Its caller gave up. Nothing that holds a blob vanishes: they go
+        // back to the replier, told why.
+        if (xfer) this.sendBack(u8, xfer, loans, from, 'ETIMEDOUT', `actor ${this.id} (${this.label}) had stopped waiting for this reply; its blobs come back`);
+        return;
+      }
       this.outstanding.delete(corr);
-    } else if (!this.mailbox.fits(u8.length)) {
-      this.bounce(u8, from, kind < 0 ? KIND.SEND : kind, corr,
+      this.clearDeadline(corr);
+    } else if (!this.mailbox.fits(size)) {
+      this.bounce(u8, xfer, loans, from, kind < 0 ? KIND.SEND : kind, corr,
         `mailbox of actor ${this.id} (${this.label}) is full (${this.mailbox.describe()})`);
       return;
     }
-    this.mailbox.push({ u8, xfer, from, kind, corr });
+    this.mailbox.push({ u8, xfer, loans, from, kind, corr, size });
+  }
+
+  /** Puts an envelope of the runtime's own straight in the mailbox. */
+  deliver(buf, xfer, from, kind, corr) {
+    const u8 = new Uint8Array(buf);
+    let size = u8.length;
+    if (xfer) for (let i = 0; i < xfer.length; i++) size += xfer[i].byteLength;
+    this.mailbox.push({ u8, xfer, loans: null, from, kind, corr, size });
+  }
+
+  /** A notice for C ("ferry.down", "ferry.loan.home", ...), from `from`. */
+  notice(type, from, fields) {
+    if (this.stopped) return;
+    this.deliver(noticeEnvelope(type, fields), null, from, KIND.SEND, 0);
+    this.wake();
   }
 
   // Tells the sender; for a call, its caller gets the error as the reply.
-  // The message's blobs are dropped with it. An error is not answered
-  // with an error (an actor sending to itself could loop).
-  bounce(u8, from, kind, corr, why) {
-    if (kind === KIND.ERROR) return;
+  // The message's blobs go back with it (lent ones straight home). An
+  // error is not answered with an error (an actor sending to itself could
+  // loop); its blobs still go back.
+  bounce(u8, xfer, loans, from, kind, corr, why) {
+    if (kind === KIND.ERROR) {
+      if (xfer) this.sendBack(u8, xfer, loans, from, 'EFULL', why);
+      return;
+    }
     let type = 'ferry.full';
-    if (this.head.parse(u8)) type = this.head.type(u8) ?? type;
-    this.ports.route(from, errorEnvelope(type, kind === KIND.CALL ? corr : 0, 'EFULL', why), null);
+    const h = this.head;
+    if (h.parse(u8)) type = h.type(u8) ?? type;
+    const moved = this.giveBackLoans(xfer, loans, from);
+    const extra = { to: this.id, type, corr };
+    this.ports.route(from, errorEnvelope(type, kind === KIND.CALL ? corr : 0, 'EFULL', why, extra), moved);
+  }
+
+  // Returns what a dropped message carried to its sender: lent buffers to
+  // their owner's table, moved ones in an error envelope (corr 0).
+  sendBack(u8, xfer, loans, from, code, why) {
+    let type = 'ferry.returned';
+    const h = this.head;
+    let corr = 0;
+    if (h.parse(u8)) {
+      type = h.type(u8) ?? type;
+      corr = h.corr;
+    }
+    const moved = this.giveBackLoans(xfer, loans, from);
+    if (moved) this.ports.route(from, errorEnvelope(type, 0, code, why, { to: this.id, type, corr }), moved);
+  }
+
+  // Sends the lent ones of xfer home; returns the others (or null).
+  giveBackLoans(xfer, loans, owner) {
+    if (!xfer) return null;
+    if (!loans || !loans.length) return xfer;
+    const lent = new Set();
+    for (let j = 0; j + 2 < loans.length; j += 3) {
+      lent.add(loans[j]);
+      this.ports.giveBack(owner, loans[j + 1], xfer[loans[j]]);
+    }
+    const moved = xfer.filter((_, i) => !lent.has(i));
+    return moved.length ? moved : null;
+  }
+
+  /**
+   * A message of ours that never left (its peer is gone): a call gets its
+   * error reply, a send an undelivered report naming what was sent; moved
+   * blobs come back attached, lent ones are home again.
+   */
+  undelivered(head, u8, xfer, loans, to, code, message) {
+    let moved = xfer;
+    if (xfer && loans && loans.length) {
+      const lent = new Set();
+      for (let j = 0; j + 2 < loans.length; j += 3) {
+        lent.add(loans[j]);
+        this.blobs.unlend(loans[j + 1], xfer[loans[j]]);
+      }
+      moved = xfer.filter((_, i) => !lent.has(i));
+      if (!moved.length) moved = null;
+    }
+    const type = head.type(u8) ?? '';
+    const corr = head.kind === KIND.CALL ? head.corr : 0;
+    if (corr) {
+      this.outstanding.delete(corr);
+      this.clearDeadline(corr);
+    }
+    const words = `${head.kind === KIND.CALL ? 'call' : 'message'} "${type}" to actor ${to} was not delivered: ${message}`;
+    this.deliver(errorEnvelope(type, corr, code, words, { to, type, corr: head.corr }), moved, to, KIND.ERROR, corr);
+  }
+
+  /** A lent buffer came home (LOAN_RETURN). */
+  loanReturned(loan, buf) {
+    if (this.stopped) return;
+    this.blobs.returned(loan, buf);
+  }
+
+  /** Actor id is down: monitors fire, loans to it are lost. */
+  peerDown(id, code, message, reason) {
+    if (this.monitors.delete(id)) {
+      this.notice('ferry.down', id, {
+        id, code: ERRNO[code] ?? ERRNO.EDOWN, name: reason?.name || code, message,
+        normal: !!reason?.normal, exitCode: reason?.exitCode ?? 0,
+      });
+    }
+    this.blobs.peerDown(id);
+  }
+
+  /** fy_monitor: watch (or stop watching) actor id. */
+  monitor(id, on) {
+    if (!on) {
+      this.monitors.delete(id);
+      return 0;
+    }
+    if (id === this.id) return ERRNO.EINVAL;
+    this.monitors.add(id);
+    const known = this.ports.downPeers.get(id);
+    if (known) this.peerDown(id, known.code, known.message, known.reason);
+    else this.host.postMessage({ ctl: CTL.MONITOR, id });
+    return 0;
+  }
+
+  // ------------------------------------------------------- async calls
+
+  /** fy_deadline: the async call corr fails with ETIMEDOUT after ms. */
+  deadline(corr, ms) {
+    if (!this.outstanding.has(corr)) return;
+    const at = performance.now() + ms;
+    this.deadlines.set(corr, at);
+    if (this.deadlineTimer === null || at < this.deadlineAt) this.armDeadlines(at);
+  }
+
+  clearDeadline(corr) {
+    if (this.deadlines.size) this.deadlines.delete(corr);
+  }
+
+  armDeadlines(at) {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.onDeadlines(), Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  onDeadlines() {
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+    if (this.stopped) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [corr, at] of this.deadlines) {
+      if (at <= now + 1) {
+        this.deadlines.delete(corr);
+        const to = this.outstanding.get(corr);
+        this.giveUp(corr);
+        this.deliver(errorEnvelope('ferry.timeout', corr, 'ETIMEDOUT',
+          `call to actor ${to} timed out`), null, to ?? 0, KIND.ERROR, corr);
+      } else if (at < next) next = at;
+    }
+    if (next < Infinity) this.armDeadlines(next);
+    this.wake();
   }
 
   /** C posted a call: its reply is expected from `to`. */
@@ -1370,6 +1802,12 @@ class WorkerActor {
     if (ex.asyncify_get_state() === ASYNCIFY.REWINDING) {
       ex.asyncify_stop_rewind();
       return this.resumeValue;
+    }
+    if (corr === 0 && this.hasStarted && !this.readySent) {
+      // The actor's init is done: it asks for its first message. spawn()
+      // resolves now, not before (an actor that fails in init rejects it).
+      this.readySent = true;
+      this.host.postMessage({ ctl: CTL.READY });
     }
     const m = this.mailbox.take(corr);
     if (m) {
@@ -1470,7 +1908,7 @@ class WorkerActor {
       });
       return this.finish();
     }
-    this.down({ code: 'EDOWN', name: 'Stopped', message: `actor ${this.id} (${this.label}) returned ${rc}`, exitCode: rc, normal: true });
+    this.down({ code: 'EDOWN', name: 'Stopped', message: `actor ${this.id} (${this.label}) returned ${rc}`, exitCode: rc, normal: rc === 0 });
   }
 
   resume(value) {
@@ -1507,6 +1945,9 @@ class WorkerActor {
 
   down(reason) {
     if (this.stopped) return;
+    // What was lent to us goes home first (the JS side outlives a trap in
+    // the wasm), ahead of the down report, which makes the host end us.
+    this.blobs.returnAll();
     this.stopped = true;
     this.ports.flush();
     this.host.postMessage({ ctl: CTL.DOWN, reason });
@@ -1514,8 +1955,10 @@ class WorkerActor {
   }
 
   finish() {
+    this.blobs.returnAll();
     this.stopped = true;
     if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.waitTimer = null;
     this.ports.close();
     closeSelf(this.host);
@@ -1523,7 +1966,21 @@ class WorkerActor {
 
   /** Counters for ref.stats(). */
   snapshot() {
-    return { ...this.stats, blobs: this.blobs.size, mailbox: this.mailbox.length, memory: this.mem.byteLength };
+    const c = this.stats.copies;
+    return {
+      // Totals across the wasm memory boundary (kept from earlier versions).
+      bytesIn: c.envelopeIn + c.blobRead,
+      bytesOut: c.envelopeOut + c.blobFrom + c.blobWrite,
+      messagesIn: this.stats.messagesIn,
+      messagesOut: this.stats.messagesOut,
+      copies: { ...c },
+      copiedBytes: c.envelopeIn + c.envelopeOut + c.blobRead + c.blobWrite + c.blobFrom + c.blobDup,
+      blobs: this.blobs.size,
+      loans: { out: this.blobs.out, ...this.blobs.stats },
+      mailbox: this.mailbox.length,
+      mailboxBytes: this.mailbox.bytes,
+      memory: this.mem.byteLength,
+    };
   }
 
   readCString(ptr) {
@@ -1546,11 +2003,12 @@ modules['worker/imports.mjs'] = (() => {
 // copies a received envelope in, fy_post copies an outgoing one out (one
 // copy per byte, segment by segment, straight into the outgoing buffer),
 // and the blob calls copy only when C asks for bytes (fy_blob_read,
-// fy_blob_from). The counters in actor.stats say how many.
+// fy_blob_from, fy_blob_write) or the engine to copy (fy_blob_dup). The
+// counters in actor.stats.copies say how many bytes, by kind.
 const { KIND } = modules['wire/protocol.mjs'];
 const { ERRNO } = modules['wire/errors.mjs'];
 const { MAX_BATCH, PACK_MAX } = modules['wire/framing.mjs'];
-const { IMPORTS, META, SEG } = modules['worker/abi.mjs'];
+const { IMPORTS, META, SEG, BLOB } = modules['worker/abi.mjs'];
 
 // Below this many bytes a byte loop beats TypedArray.set's call overhead.
 const SHORT_COPY = 32;
@@ -1577,6 +2035,12 @@ function gather(heap8, heap32, s0, nsegs, dst, off) {
  */
 function makeImports(actor) {
   const { ports, blobs, stats, mem } = actor;
+  const copies = stats.copies;
+  // A blob handle C may read or write: held here, not out on loan.
+  const usable = (h) => {
+    const st = blobs.state(h);
+    return st === BLOB.HOME || st === BLOB.BORROWED ? 0 : st ? ERRNO.EBUSY : ERRNO.EINVAL;
+  };
   const env = {
     fy_wait(timeout, corr) {
       return actor.wait(timeout, corr);
@@ -1597,13 +2061,13 @@ function makeImports(actor) {
           if (out) out.spare = u8.buffer;
         }
       }
-      stats.bytesIn += len;
+      if (dst) copies.envelopeIn += len;
       stats.messagesIn++;
       const n = m.xfer ? m.xfer.length : 0;
       const heap32 = mem.u32();
       const mi = meta >>> 2;
       heap32[mi + META.FROM] = m.from;
-      heap32[mi + META.BLOB_BASE] = blobs.adopt(m.xfer);
+      heap32[mi + META.BLOB_BASE] = blobs.adopt(m.xfer, m.loans, m.from);
       heap32[mi + META.NBLOBS] = n;
     },
 
@@ -1615,12 +2079,16 @@ function makeImports(actor) {
       let total = 0;
       for (let i = 0; i < nsegs; i++) total += heap32[s0 + SEG.WORDS * i + SEG.LEN];
       let xfer = null;
+      let loans = null;
       if (nblobs) {
         const b0 = blobList >>> 2;
-        xfer = blobs.release(heap32.subarray(b0, b0 + nblobs)); // they move with the message
-        if (!xfer) return ERRNO.EINVAL;
+        // They move (or, marked by fy_blob_lend, are lent) with the message.
+        const r = blobs.release(heap32.subarray(b0, b0 + nblobs), to);
+        if (r.error) return ERRNO[r.error];
+        xfer = r.xfer;
+        loans = r.loans;
       }
-      stats.bytesOut += total;
+      copies.envelopeOut += total;
       stats.messagesOut++;
       if (kind === KIND.CALL) actor.callSent(corr, to);
       const toSelf = to === actor.id;
@@ -1644,7 +2112,7 @@ function makeImports(actor) {
         if (reuse.byteLength > total) {
           dst.fill(0, total);
           out.addPartial(reuse, total);
-        } else out.addItem(reuse, xfer);
+        } else out.addItem(reuse, xfer, loans);
         ports.queued(out);
         return 0;
       }
@@ -1656,7 +2124,7 @@ function makeImports(actor) {
         buf = new ArrayBuffer(total);
         gather(heap8, heap32, s0, nsegs, new Uint8Array(buf), 0);
       }
-      ports.route(to, buf, xfer);
+      ports.route(to, buf, xfer, loans);
       return 0;
     },
 
@@ -1669,15 +2137,29 @@ function makeImports(actor) {
     },
 
     fy_blob_size(h) {
+      const st = blobs.state(h);
+      if (!st) return ERRNO.EINVAL;
       const b = blobs.get(h);
-      return b ? b.byteLength : ERRNO.EINVAL;
+      return b ? b.byteLength : ERRNO.EBUSY;
     },
 
     fy_blob_read(h, off, dst, len) {
+      const bad = usable(h);
+      if (bad) return bad;
       const b = blobs.get(h);
-      if (!b || off + len > b.byteLength) return ERRNO.EINVAL;
+      if (off + len > b.byteLength) return ERRNO.EINVAL;
       mem.u8().set(new Uint8Array(b, off, len), dst);
-      stats.bytesIn += len;
+      copies.blobRead += len;
+      return 0;
+    },
+
+    fy_blob_write(h, off, src, len) {
+      const bad = usable(h);
+      if (bad) return bad;
+      const b = blobs.get(h);
+      if (off + len > b.byteLength) return ERRNO.EINVAL;
+      new Uint8Array(b, off, len).set(mem.u8().subarray(src, src + len));
+      copies.blobWrite += len;
       return 0;
     },
 
@@ -1688,17 +2170,48 @@ function makeImports(actor) {
       } catch {
         return 0;
       }
-      stats.bytesOut += len;
+      copies.blobFrom += len;
+      return blobs.add(b);
+    },
+
+    fy_blob_alloc(size) {
+      let b;
+      try {
+        b = new ArrayBuffer(size);
+      } catch {
+        return 0; // the engine could not: C sees FERRY_BLOB_NONE
+      }
       return blobs.add(b);
     },
 
     fy_blob_dup(h) {
+      if (usable(h)) return 0;
       const b = blobs.get(h);
-      return b ? blobs.add(b.slice(0)) : 0;
+      copies.blobDup += b.byteLength;
+      return blobs.add(b.slice(0));
     },
 
     fy_blob_free(h) {
       blobs.free(h);
+    },
+
+    fy_blob_lend(h, deadlineMs) {
+      const st = blobs.state(h);
+      if (st !== BLOB.HOME) return st === BLOB.LENT || st === BLOB.LOST ? ERRNO.EBUSY : ERRNO.EINVAL;
+      blobs.lend(h, deadlineMs);
+      return 0;
+    },
+
+    fy_blob_state(h) {
+      return blobs.state(h) || ERRNO.EINVAL;
+    },
+
+    fy_deadline(corr, timeoutMs) {
+      actor.deadline(corr, timeoutMs);
+    },
+
+    fy_monitor(id, on) {
+      return actor.monitor(id, on !== 0);
     },
 
     // emscripten's memory growth hook; the views renew themselves (mem).
@@ -1764,7 +2277,7 @@ function init(msg) {
     return;
   }
   actor = a;
-  receiveFromHost = (u8, xfer) => a.receive(u8, xfer, HOST);
+  receiveFromHost = (u8, xfer, loans) => a.receive(u8, xfer, HOST, loans);
   a.receive(new Uint8Array(msg.init), msg.initXfer || null, HOST);
   a.run();
 }
@@ -1780,12 +2293,15 @@ function control(msg) {
     case CTL.STATS:
       host.postMessage({
         ctl: CTL.STATS, seq: msg.seq,
-        stats: actor ? actor.snapshot() : { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, blobs: 0, mailbox: 0, memory: 0 },
+        stats: actor ? actor.snapshot() : null,
       });
       break;
     case CTL.PEER_FAIL:
     case CTL.PEER_DOWN:
-      actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message);
+      actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message, msg.reason);
+      break;
+    case CTL.LOAN_RETURN:
+      actor?.loanReturned(msg.loan, msg.buf);
       break;
     default:
       break;

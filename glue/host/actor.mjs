@@ -32,6 +32,9 @@ export class ActorRecord {
     this.id = id;
     this.name = name;
     this.state = STATE.STARTING;
+    /** Its type was found in the module and its function runs (it may
+     * still be in its init: spawn resolves at READY). */
+    this.typeFound = false;
     this.worker = worker;
     this.out = new Outbox(worker);
     this.dirty = false;

@@ -17,6 +17,27 @@ import { addExtension } from 'cbor-x';
 import { encode as cborEncode, decode as cborDecode, OutOfBand, TAG_OOB } from '../serializer.mjs';
 import { Writer } from '../wire/writer.mjs';
 import { writeEnvelopeHead, EnvelopeHead } from '../wire/head.mjs';
+import { FerryError } from '../wire/errors.mjs';
+
+/** Whether buf is detached (transferred away). Node 20 has no
+ * ArrayBuffer.prototype.detached: a view over a detached buffer throws. */
+export function isDetached(buf) {
+  if (typeof buf.detached === 'boolean') return buf.detached;
+  if (buf.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buf); // eslint-disable-line no-new
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Detaches buf now and returns a buffer with its contents (no copy):
+ * ArrayBuffer.prototype.transfer where the engine has it, else a
+ * structuredClone that transfers it (Node 20), which moves the memory. */
+function detach(buf) {
+  return typeof buf.transfer === 'function' ? buf.transfer() : structuredClone(buf, { transfer: [buf] });
+}
 
 /** What transfer(x) returns: an ArrayBuffer to be moved as a blob. */
 export class Transfer {
@@ -29,9 +50,24 @@ export class Transfer {
       buf = x.buffer;
     }
     if (!(buf instanceof ArrayBuffer)) throw new TypeError('transfer() takes an ArrayBuffer or a typed array');
-    if (buf.detached) throw new TypeError('transfer(): this ArrayBuffer was already transferred (it is detached)');
+    if (isDetached(buf)) throw new FerryError('EINVAL', 'transfer(): this ArrayBuffer was already transferred (it is detached)');
     this.buffer = buf;
   }
+}
+
+/** A value that cannot be sent, with the path to it: value.items[2].fn. */
+class BadValue extends Error {
+  constructor(why) {
+    super(why);
+    this.why = why;
+    this.path = [];
+  }
+}
+
+function renderPath(path) {
+  let out = 'value';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+  return out;
 }
 
 // The transferables of the envelope being encoded; tag 41999(i) is xfer[i].
@@ -41,8 +77,9 @@ export class Transfer {
 let xfer = null;
 
 function outOfBand(buf) {
+  if (isDetached(buf)) throw new BadValue('transfer(): this ArrayBuffer was already transferred (it is detached)');
   if (!xfer) xfer = [];
-  else if (xfer.includes(buf)) throw new TypeError('transfer(): the same ArrayBuffer appears twice in one message');
+  else if (xfer.includes(buf)) throw new BadValue('transfer(): the same ArrayBuffer appears twice in one message');
   xfer.push(buf);
   return xfer.length - 1;
 }
@@ -52,7 +89,7 @@ addExtension({
   Class: Transfer,
   tag: TAG_OOB,
   encode(t, encodeFn) {
-    if (!encoding) throw new TypeError('transfer() values can only be sent in a message');
+    if (!encoding) throw new BadValue('transfer() values can only be sent in a message');
     return encodeFn(outOfBand(t.buffer));
   },
   decode: (i) => new OutOfBand(i),
@@ -62,6 +99,20 @@ addExtension({
 export const writer = new Writer();
 const w = writer;
 let encoding = false;
+// The objects being encoded, outermost first: a value met again while it
+// is still being encoded is a cycle.
+const open = [];
+
+// Encodes v as element `key` of its container; a BadValue from inside
+// gets key put in front of its path.
+function member(key, v) {
+  try {
+    value(v);
+  } catch (e) {
+    if (e instanceof BadValue) e.path.unshift(key);
+    throw e;
+  }
+}
 
 function value(v) {
   switch (typeof v) {
@@ -81,28 +132,36 @@ function value(v) {
     case 'undefined':
       w.byte(0xf7);
       return;
+    case 'function':
+      throw new BadValue('functions cannot be sent');
+    case 'symbol':
+      throw new BadValue('symbols cannot be sent');
     case 'object': {
       if (v === null) {
         w.byte(0xf6);
         return;
       }
       const c = v.constructor;
-      if (c === Object) {
-        const keys = Object.keys(v);
-        w.head(5, keys.length);
-        for (let i = 0; i < keys.length; i++) {
-          w.text(keys[i]);
-          value(v[keys[i]]);
+      if (c === Object || c === Array) {
+        if (open.includes(v)) throw new BadValue('a cycle: this value contains itself');
+        open.push(v);
+        if (c === Object) {
+          const keys = Object.keys(v);
+          w.head(5, keys.length);
+          for (let i = 0; i < keys.length; i++) {
+            w.text(keys[i]);
+            member(keys[i], v[keys[i]]);
+          }
+        } else {
+          const n = v.length;
+          w.head(4, n);
+          for (let i = 0; i < n; i++) member(i, v[i]);
         }
-        return;
-      }
-      if (c === Array) {
-        const n = v.length;
-        w.head(4, n);
-        for (let i = 0; i < n; i++) value(v[i]);
+        open.pop();
         return;
       }
       if (v instanceof Uint8Array) {
+        if (v.length === 0 && isDetached(v.buffer)) throw new BadValue('this buffer was transferred (it is detached)');
         w.bytes(v);
         return;
       }
@@ -112,6 +171,7 @@ function value(v) {
         return;
       }
       if (v instanceof ArrayBuffer) {
+        if (isDetached(v)) throw new BadValue('this buffer was transferred (it is detached)');
         w.bytes(new Uint8Array(v));
         return;
       }
@@ -125,13 +185,25 @@ function value(v) {
     default:
       break;
   }
-  w.raw(cborEncode(v));
+  let bytes;
+  try {
+    bytes = cborEncode(v);
+  } catch (e) {
+    if (e instanceof BadValue) throw e;
+    // cbor-x's own words (e.g. "Unknown type: function" inside a class
+    // instance, or a stack overflow on a cycle through a Map).
+    throw new BadValue(e instanceof RangeError ? 'a cycle, or nesting too deep to send' : e.message);
+  }
+  w.raw(bytes);
 }
 
 /**
  * Encodes [kind, type, corr, value] into `writer` (reset first) and
- * returns the transferables it refers to (or null). Throws, leaving
- * nothing behind, on a value that cannot be sent.
+ * returns the transferables it refers to (or null), already detached from
+ * the caller's buffers: a write after this returns does not reach the
+ * message. Throws a FerryError EINVAL naming the path of a value that
+ * cannot be sent (functions, symbols, cycles, detached or repeated
+ * buffers), leaving nothing behind and detaching nothing.
  */
 export function encodeEnvelope(kind, type, corr, v) {
   if (typeof type !== 'string') throw new TypeError(`message type must be a string, got ${typeof type}`);
@@ -143,13 +215,18 @@ export function encodeEnvelope(kind, type, corr, v) {
     value(v === undefined ? null : v);
   } catch (e) {
     w.reset();
+    xfer = null;
+    open.length = 0;
+    if (e instanceof BadValue) throw new FerryError('EINVAL', `${renderPath(e.path)}: ${e.why}`);
     throw e;
   } finally {
     encoding = false;
   }
   const x = xfer;
   xfer = null;
-  return x && x.length ? x : null;
+  if (!x || !x.length) return null;
+  for (let i = 0; i < x.length; i++) x[i] = detach(x[i]);
+  return x;
 }
 
 /** An envelope as { buf: ArrayBuffer of its own, xfer }. */

@@ -3,8 +3,9 @@
 // to each other, and reports actors that stop.
 import { KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { FerryError, errorFromBody } from '../wire/errors.mjs';
-import { errorEnvelope } from '../wire/head.mjs';
-import { unpack } from '../wire/framing.mjs';
+import { errorEnvelope, EnvelopeHead } from '../wire/head.mjs';
+import { unpack, envelopeOf } from '../wire/framing.mjs';
+import { borrowed, forgetOwner } from './loans.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
 import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree } from './envelope.mjs';
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
@@ -12,6 +13,12 @@ import { isNode, onMessage, onWorkerError, compileModule } from '../platform.mjs
 
 let Worker = globalThis.Worker;
 if (!Worker && isNode) ({ Worker } = await import('node:worker_threads'));
+
+/** Gives an error the blobs that came back with it (undelivered, bounced). */
+function withBlobs(err, xfer) {
+  if (xfer && xfer.length) err.blobs = xfer.map((b) => new Uint8Array(b));
+  return err;
+}
 
 export class System {
   #module;
@@ -72,8 +79,10 @@ export class System {
     const id = this.#nextId++;
     const worker = new Worker(new URL('../worker.mjs', import.meta.url), { type: 'module' });
     const a = new ActorRecord(id, name, worker);
+    // A message that cannot be posted fails alone, at once (framing.mjs).
+    a.out.onFail = (item, e) => this.#postFailed(a, item, e);
     this.#actors.set(id, a);
-    const onEnvelope = (u8, xfer) => this.#envelopeFromActor(a, u8, xfer);
+    const onEnvelope = (u8, xfer, loans) => this.#envelopeFromActor(a, u8, xfer, loans);
     onMessage(worker, (data) => {
       if (isControl(data)) this.#control(a, data);
       else unpack(data, onEnvelope);
@@ -129,10 +138,20 @@ export class System {
   #control(a, msg) {
     switch (msg.ctl) {
       case CTL.STARTED:
-        a.state = STATE.RUNNING;
+        // The type exists and runs its init: peers may connect to it, and
+        // what it sends to the host meanwhile reaches a ref.
+        a.typeFound = true;
         a.ref = new ActorRef(this, a);
-        a.ready.resolve();
         a.runWaiters();
+        break;
+      case CTL.READY:
+        // Its init is done (it waits for its first message).
+        if (a.state !== STATE.STARTING) break;
+        a.state = STATE.RUNNING;
+        a.ready.resolve();
+        break;
+      case CTL.MONITOR:
+        this.#monitor(a, msg.id);
         break;
       case CTL.FAILED:
         a.ready.reject(new FerryError(msg.code, msg.message, { actor: a.id }));
@@ -158,12 +177,11 @@ export class System {
   #connect(a, to) {
     const b = this.#actors.get(to);
     if (!b || b.state === STATE.DOWN) {
-      const code = b ? 'EDOWN' : 'ENOTFOUND';
-      const message = b ? `actor ${to} (${b.name}) is down: ${b.reason.message}` : `there is no actor ${to}`;
-      a.control({ ctl: CTL.PEER_FAIL, id: to, code, message });
+      if (b) a.control({ ...this.#downCtl(b), ctl: CTL.PEER_FAIL });
+      else a.control({ ctl: CTL.PEER_FAIL, id: to, code: 'ENOTFOUND', message: `there is no actor ${to}`, reason: { name: 'ENOTFOUND' } });
       return;
     }
-    if (b.state === STATE.STARTING) {
+    if (b.state === STATE.STARTING && !b.typeFound) {
       b.waiters.push(() => this.#connect(a, to));
       return;
     }
@@ -173,7 +191,41 @@ export class System {
     b.control({ ctl: CTL.PEER, id: a.id, port: port2 }, [port2]);
   }
 
-  #envelopeFromActor(a, u8, xfer) {
+  // An actor watches actor id: if that one is already down (or never
+  // was), it hears so now; otherwise the down broadcast will tell it.
+  #monitor(a, id) {
+    const b = this.#actors.get(id);
+    if (b && b.state !== STATE.DOWN) return;
+    if (a.state === STATE.DOWN) return;
+    if (!b) a.control({ ctl: CTL.PEER_FAIL, id, code: 'ENOTFOUND', message: `there is no actor ${id}`, reason: { name: 'ENOTFOUND' } });
+    else a.control(this.#downCtl(b));
+  }
+
+  #downCtl(b) {
+    const r = b.reason;
+    return {
+      ctl: CTL.PEER_DOWN, id: b.id, code: 'EDOWN', message: `actor ${b.id} (${b.name}) is down: ${r.message}`,
+      reason: { name: r.name, normal: !!r.normal, exitCode: r.exitCode ?? 0 },
+    };
+  }
+
+  // A queued message could not be posted (framing.mjs, Outbox.onFail): its
+  // call rejects, or its send is reported; the others went.
+  #postFailed(a, item, e) {
+    const u8 = envelopeOf(item);
+    const h = new EnvelopeHead();
+    const err = (what) => new FerryError('EINVAL', `${what} to actor ${a.id} (${a.name}) cannot be posted: ${e.message}`, { cause: e, actor: a.id });
+    if (u8 && h.parse(u8) && h.kind === KIND.CALL) {
+      const p = this._pending.get(h.corr);
+      if (p) p.reject(err(`call "${h.type(u8)}"`));
+      return;
+    }
+    const report = err(u8 && h.parse(u8) ? `message "${h.type(u8)}"` : 'a batch of messages');
+    if (a.ref?.onerror) a.ref.onerror(report);
+    else console.error(`ferry: ${report.message}`);
+  }
+
+  #envelopeFromActor(a, u8, xfer, loans) {
     let env;
     try {
       env = decodeEnvelope(u8, xfer);
@@ -187,22 +239,49 @@ export class System {
     if (a.state !== STATE.DOWN && bufferFree(u8, body)) a.out.spare = u8.buffer;
     if (kind === KIND.REPLY || kind === KIND.ERROR) {
       const p = corr ? this._pending.get(corr) : null;
+      if (p || !corr) this.#borrow(a, xfer, loans);
       if (p) {
         if (kind === KIND.REPLY) p.resolve(body);
-        else p.reject(errorFromBody(body, a.id));
+        else p.reject(withBlobs(errorFromBody(body, a.id), xfer));
       } else if (!corr) {
         // An undelivered send or a rejected message of ours.
-        const err = errorFromBody(body, a.id);
+        const err = withBlobs(errorFromBody(body, a.id), xfer);
         if (a.ref?.onerror) a.ref.onerror(err);
         else console.warn(`ferry: ${err.message}`);
+      } else if (xfer) {
+        // A late reply (its call timed out or was cancelled): what it
+        // carried goes back to the actor, which is told why.
+        this.#sendBack(a, type, corr, xfer, loans);
       }
       return;
     }
+    this.#borrow(a, xfer, loans);
     if (kind === KIND.SEND) {
       a.ref?.onmessage?.({ type, value: body, from: a.id });
       return;
     }
     if (kind === KIND.CALL) this.#callFromActor(a, type, corr, body);
+  }
+
+  // Lent buffers in a message that reaches the application: held in the
+  // loan book until release(), their deadline, or the owner's down.
+  #borrow(a, xfer, loans) {
+    if (loans) for (let j = 0; j + 2 < loans.length; j += 3) borrowed(xfer[loans[j]], a, loans[j + 1], loans[j + 2]);
+  }
+
+  #sendBack(a, type, corr, xfer, loans) {
+    if (a.state === STATE.DOWN) return;
+    const lent = new Set();
+    if (loans) {
+      for (let j = 0; j + 2 < loans.length; j += 3) {
+        lent.add(loans[j]);
+        a.control({ ctl: CTL.LOAN_RETURN, loan: loans[j + 1], buf: xfer[loans[j]] }, [xfer[loans[j]]]);
+      }
+    }
+    const moved = xfer.filter((_, i) => !lent.has(i));
+    if (!moved.length) return;
+    a.postBuffer(errorEnvelope(type, 0, 'ETIMEDOUT', `the host had stopped waiting for this reply (call ${corr}); its blobs come back`,
+      { to: 0, type, corr }), moved);
   }
 
   async #callFromActor(a, type, corr, body) {
@@ -247,6 +326,7 @@ export class System {
     a.reason = reason;
     a.worker?.terminate();
     a.out?.drop();
+    forgetOwner(a);
     if (wasStarting) {
       a.ready.reject(new FerryError(reason.code === 'ENOTFOUND' ? 'ENOTFOUND' : 'EDOWN', reason.message, { actor: a.id }));
     }
@@ -257,8 +337,9 @@ export class System {
           `call "${p.type}" failed: ${reason.message}`, { actor: a.id }));
       }
     }
+    const notice = this.#downCtl(a);
     for (const b of this.#actors.values()) {
-      if (b !== a && b.state !== STATE.DOWN) b.control({ ctl: CTL.PEER_DOWN, id: a.id, code: 'EDOWN', message: `actor ${a.id} (${a.name}) is down: ${reason.message}` });
+      if (b !== a && b.state !== STATE.DOWN) b.control(notice);
     }
     a.resolveDown({ ...reason, actor: a.id });
   }

@@ -8,7 +8,7 @@ export const ERRNO = Object.freeze({
   OK: 0, EINVAL: -1, ENOMEM: -2, ENOSPC: -3, ETRUNCATED: -4, EMALFORMED: -5,
   EINVALID: -6, ETRAILING: -7, ELIMIT: -8, ETYPE: -9, ERANGE: -10, EMISSING: -11,
   EDOWN: -12, ETIMEDOUT: -13, EFULL: -14, ECANCELED: -15, ENOTFOUND: -16,
-  ECLOSED: -17, EREMOTE: -18,
+  ECLOSED: -17, EREMOTE: -18, EBUSY: -19,
 });
 const NAMES = Object.fromEntries(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 export const errnoName = (errno) => NAMES[errno] || 'EUNKNOWN';
@@ -26,6 +26,10 @@ export class FerryError extends Error {
     if (extra.actor !== undefined) this.actor = extra.actor;
     if (extra.remoteName) this.remoteName = extra.remoteName;
     if (extra.remoteStack) this.remoteStack = extra.remoteStack;
+    // An undelivered message: where it was going, its type and corr.
+    if (extra.to !== undefined) this.to = extra.to;
+    if (extra.messageType !== undefined) this.messageType = extra.messageType;
+    if (extra.corr !== undefined) this.corr = extra.corr;
   }
 }
 
@@ -43,5 +47,8 @@ export function errorFromBody(body, actor) {
   return new FerryError(code === 'EUNKNOWN' ? 'EREMOTE' : code,
     typeof body?.message === 'string' ? body.message : 'remote error', {
       errno, actor, remoteName: body?.name, remoteStack: body?.stack,
+      to: typeof body?.to === 'number' ? body.to : undefined,
+      messageType: typeof body?.type === 'string' ? body.type : undefined,
+      corr: typeof body?.corr === 'number' ? body.corr : undefined,
     });
 }

@@ -9,13 +9,15 @@
 // ({ctl}, protocol.mjs). Every buffer is in the transfer list.
 
 /**
- * Calls fn(u8, xfer) for every envelope of a port message, in order: u8 is
- * a view of the envelope's bytes, xfer its transferables or null.
+ * Calls fn(u8, xfer, loans) for every envelope of a port message, in
+ * order: u8 is a view of the envelope's bytes, xfer its transferables or
+ * null, loans the triples of LoanEnvelopeMsg or null.
  * @param {import('./protocol.mjs').DataMsg} data
  */
 export function unpack(data, fn) {
-  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null);
-  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null);
+  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
+  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null, null);
+  else if (data && Array.isArray(data.l)) fn(new Uint8Array(data.l[0]), data.l.slice(1), data.loans);
   else if (data && data.p instanceof ArrayBuffer) {
     const p = data.p;
     const dv = new DataView(p);
@@ -25,11 +27,11 @@ export function unpack(data, fn) {
       const len = dv.getUint32(off, true);
       off += 4;
       if (off + len > n) break; // cannot happen between two copies of this glue
-      fn(new Uint8Array(p, off, len), null);
+      fn(new Uint8Array(p, off, len), null, null);
       off += len;
     }
   } else if (data && data.e instanceof ArrayBuffer) {
-    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null);
+    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null, null);
   } else if (data && Array.isArray(data.b)) for (const it of data.b) unpack(it, fn);
 }
 
@@ -66,6 +68,8 @@ export class Outbox {
     // owner says so), reused for an envelope of the same size: a reply
     // usually has its call's size. Only ever sent back where it came from.
     this.spare = null;
+    /** Called with (item, error) for an item that could not be posted. */
+    this.onFail = null;
   }
 
   get empty() {
@@ -117,11 +121,12 @@ export class Outbox {
     this.xfer[this.xn++] = buf;
   }
 
-  /** Queues an envelope that is an ArrayBuffer of its own (moved). */
-  addItem(buf, xfer) {
+  /** Queues an envelope that is an ArrayBuffer of its own (moved), with
+   * its blobs, some of them lent (loans: see LoanEnvelopeMsg). */
+  addItem(buf, xfer, loans) {
     this.closePack();
     if (xfer && xfer.length) {
-      this.push([buf, ...xfer], buf);
+      this.push(loans && loans.length ? { l: [buf, ...xfer], loans } : [buf, ...xfer], buf);
       for (let i = 0; i < xfer.length; i++) this.xfer[this.xn++] = xfer[i];
     } else this.push(buf, buf);
     this.count++;
@@ -169,7 +174,10 @@ export class Outbox {
     this.spare = null;
   }
 
-  /** Posts everything queued in one postMessage. */
+  /** Posts everything queued in one postMessage. If that fails (a buffer
+   * that cannot be transferred), each item is posted on its own and only
+   * the ones that fail are reported, to onFail(item, error): one bad
+   * message never takes the others with it. */
   flush() {
     this.closePack();
     const n = this.n;
@@ -186,6 +194,8 @@ export class Outbox {
         this.target.postMessage(items[0], this.one);
       } else if (n === 1) this.target.postMessage(items[0], xfer.slice(0, xn));
       else this.target.postMessage({ b: items.slice(0, n) }, xfer.slice(0, xn));
+    } catch (e) {
+      this.#postOneByOne(items.slice(0, n), e);
     } finally {
       // postMessage has serialized them; let them go.
       this.one[0] = null;
@@ -195,6 +205,37 @@ export class Outbox {
       if (xfer.length > MAX_BATCH * 4) this.xfer = [];
     }
   }
+
+  #postOneByOne(list, batchError) {
+    for (const item of list) {
+      try {
+        this.target.postMessage(item, transferablesOf(item));
+      } catch (e) {
+        if (this.onFail) this.onFail(item, e);
+        else throw batchError;
+      }
+    }
+  }
+}
+
+/** Every buffer a queued item carries (its transfer list). */
+export function transferablesOf(item) {
+  if (item instanceof ArrayBuffer) return [item];
+  if (Array.isArray(item)) return item;
+  if (item.l) return item.l;
+  if (item.p) return [item.p];
+  if (item.e) return [item.e];
+  return [];
+}
+
+/** The envelope bytes of a queued item that carries one envelope (not a
+ * packed run), or null. */
+export function envelopeOf(item) {
+  if (item instanceof ArrayBuffer) return new Uint8Array(item);
+  if (Array.isArray(item)) return new Uint8Array(item[0]);
+  if (item.l) return new Uint8Array(item.l[0]);
+  if (item.e) return new Uint8Array(item.e, 0, item.n);
+  return null;
 }
 
 /** Posts envelope items {buf, xfer} on a port or worker: alone, or in

@@ -16,18 +16,42 @@ export function writeEnvelopeHead(w, kind, type, corr) {
 
 const scratch = new Writer(256);
 
-/** An error envelope [3, type, corr, {code, name, message}] as an ArrayBuffer. */
-export function errorEnvelope(type, corr, code, message) {
+// A map of text keys to numbers (exact integers or floats), texts and
+// booleans, the bodies the glue writes itself.
+function writeFields(w, fields) {
+  const keys = Object.keys(fields);
+  w.head(5, keys.length);
+  for (const k of keys) {
+    w.text(k);
+    const v = fields[k];
+    if (typeof v === 'string') w.text(v);
+    else if (typeof v === 'boolean') w.byte(v ? 0xf5 : 0xf4);
+    else if (Number.isInteger(v)) w.int(v);
+    else if (typeof v === 'number') w.float64(v);
+    else w.byte(0xf6);
+  }
+}
+
+/**
+ * An error envelope [3, type, corr, {code, name, message, ...extra}] as an
+ * ArrayBuffer. extra: more fields, e.g. {to, type, corr} of an
+ * undelivered message (docs/wire-format.md).
+ */
+export function errorEnvelope(type, corr, code, message, extra) {
   const w = scratch;
   w.reset();
   writeEnvelopeHead(w, KIND.ERROR, String(type), corr);
-  w.head(5, 3);
-  w.text('code');
-  w.int(ERRNO[code] ?? -1);
-  w.text('name');
-  w.text(String(code));
-  w.text('message');
-  w.text(String(message));
+  writeFields(w, { code: ERRNO[code] ?? -1, name: String(code), message: String(message), ...extra });
+  return w.toArrayBuffer();
+}
+
+/** A notice the runtime gives an actor: [0, type, 0, {fields}], e.g.
+ * "ferry.down" or "ferry.loan.home". */
+export function noticeEnvelope(type, fields) {
+  const w = scratch;
+  w.reset();
+  writeEnvelopeHead(w, KIND.SEND, type, 0);
+  writeFields(w, fields);
   return w.toArrayBuffer();
 }
 

@@ -22,8 +22,12 @@ export const CTL = Object.freeze({
   PEER_FAIL: 'peer-fail', // PeerFailCtl: no port can be had (no such actor, down)
   PEER_DOWN: 'down', //   PeerDownCtl: another actor stopped
   STATS: 'stats', //      StatsCtl: asks for counters (answered with StatsReplyCtl)
+  // either way, and between actors on their own ports
+  LOAN_RETURN: 'loan-return', // LoanReturnCtl: a lent buffer goes home
   // worker -> host
   STARTED: 'started', //  the actor type was found and runs
+  READY: 'ready', //      it waits for its first message: spawn resolves
+  MONITOR: 'monitor', //  MonitorCtl: tell me when actor id goes down
   FAILED: 'failed', //    FailedCtl: it could not start
   CONNECT: 'connect', //  ConnectCtl: asks for a port to another actor
   DOWN: 'down', //        DownCtl: this actor stopped
@@ -38,7 +42,10 @@ export const CTL = Object.freeze({
  *   transferables, each a 4-byte little-endian length and its bytes
  * @typedef {{e: ArrayBuffer, n: number}} PartialMsg one envelope in the
  *   first n bytes of e, the rest zeros (a reused received buffer)
- * @typedef {EnvelopeMsg|BlobEnvelopeMsg|PackedMsg|PartialMsg} EnvelopeItem
+ * @typedef {{l: [ArrayBuffer, ...ArrayBuffer[]], loans: number[]}} LoanEnvelopeMsg
+ *   one envelope and its blobs, some of them lent, not moved: loans holds
+ *   triples (index into l minus one, loan id, deadline ms or 0)
+ * @typedef {EnvelopeMsg|BlobEnvelopeMsg|PackedMsg|PartialMsg|LoanEnvelopeMsg} EnvelopeItem
  * @typedef {{b: EnvelopeItem[]}} BatchMsg up to MAX_BATCH envelopes, in order
  * @typedef {EnvelopeItem|BatchMsg} DataMsg
  *
@@ -49,10 +56,15 @@ export const CTL = Object.freeze({
  *   reusePartial?: boolean}} InitCtl
  * @typedef {{ctl: 'peer', id: number, port: MessagePort}} PeerCtl
  * @typedef {{ctl: 'peer-fail', id: number, code: string, message: string}} PeerFailCtl
- * @typedef {{ctl: 'down', id: number, code: string, message: string}} PeerDownCtl
+ * @typedef {{ctl: 'down', id: number, code: string, message: string,
+ *   reason?: DownReason}} PeerDownCtl
+ * @typedef {{ctl: 'loan-return', loan: number, buf: ArrayBuffer}} LoanReturnCtl
+ *   sent by a borrower to the owner's worker (buf transferred)
+ * @typedef {{ctl: 'monitor', id: number}} MonitorCtl
  * @typedef {{ctl: 'stats', seq: number}} StatsCtl
  * @typedef {{ctl: 'stats', seq: number, stats: object}} StatsReplyCtl
  * @typedef {{ctl: 'started'}} StartedCtl
+ * @typedef {{ctl: 'ready'}} ReadyCtl
  * @typedef {{ctl: 'failed', code: string, message: string}} FailedCtl
  * @typedef {{ctl: 'connect', to: number}} ConnectCtl
  * @typedef {{ctl: 'down', reason: DownReason}} DownCtl

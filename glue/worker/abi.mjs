@@ -18,8 +18,17 @@ export const IMPORTS = Object.freeze({
   fy_blob_read: '(i32,f64,i32,i32)->i32', // (h, off, dst, len)
   fy_blob_from: '(i32,i32)->i32', // (src, len) -> handle | 0
   fy_blob_dup: '(i32)->i32',
-  fy_blob_free: '(i32)->()',
+  fy_blob_free: '(i32)->()', // a borrowed blob goes back to its owner
+  fy_blob_alloc: '(f64)->i32', // (size) -> handle | 0
+  fy_blob_write: '(i32,f64,i32,i32)->i32', // (h, off, src, len)
+  fy_blob_lend: '(i32,i32)->i32', // (h, deadline_ms): lend, not move, on the next post
+  fy_blob_state: '(i32)->i32', // enum ferry_blob_where | EINVAL
+  fy_deadline: '(f64,i32)->()', // (corr, timeout_ms) of an async call
+  fy_monitor: '(i32,i32)->i32', // (id, on)
 });
+
+/** enum ferry_blob_where (ferry/blob.h). */
+export const BLOB = Object.freeze({ HOME: 1, LENT: 2, BORROWED: 3, LOST: 4 });
 
 /** The one import that may suspend (ferry-build's ASYNCIFY_IMPORTS). */
 export const SUSPENDING_IMPORT = 'fy_wait';

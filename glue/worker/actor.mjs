@@ -8,7 +8,7 @@
 // rewound when a message arrives (wake) or its timeout fires.
 import { KIND, CTL } from '../wire/protocol.mjs';
 import { ERRNO } from '../wire/errors.mjs';
-import { EnvelopeHead, errorEnvelope } from '../wire/head.mjs';
+import { EnvelopeHead, errorEnvelope, noticeEnvelope } from '../wire/head.mjs';
 import { closeSelf } from '../platform.mjs';
 import { ASYNCIFY, EXPORTS } from './abi.mjs';
 import { Blobs } from './blobs.mjs';
@@ -60,12 +60,23 @@ export class WorkerActor {
     this.asyncStack = init.asyncStack || 256 << 10;
     this.reusePartial = init.reusePartial !== false;
     this.mailbox = new Mailbox({ messages: 10000, bytes: 256 << 20, ...(init.limits || {}) });
-    this.blobs = new Blobs();
+    this.blobs = new Blobs({
+      giveBack: (owner, loan, buf) => this.ports.giveBack(owner, loan, buf),
+      notify: (type, blob, borrower) => this.notice(type, borrower, { blob, borrower }),
+    });
     this.ports = new Ports(this, host);
     this.mem = new MemoryViews();
-    // Bytes copied across the wasm memory boundary, for ref.stats(): blobs
-    // must never show up here.
-    this.stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
+    // Every copy ferry makes in this worker, in bytes, by kind (ref.stats(),
+    // docs/api.md): moving or lending a blob copies nothing and is not here.
+    this.stats = {
+      messagesIn: 0, messagesOut: 0,
+      copies: { envelopeIn: 0, envelopeOut: 0, blobRead: 0, blobWrite: 0, blobFrom: 0, blobDup: 0 },
+    };
+    this.monitors = new Set(); // actor ids C asked to hear the down of
+    this.deadlines = new Map(); // corr of an async call -> performance.now() deadline
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+    this.readySent = false;
     this.ex = null; // wasm exports
     this.dataPtr = 0; // Asyncify data: two words, then the unwind stack
     this.stopped = false;
@@ -102,8 +113,12 @@ export class WorkerActor {
 
   // ----------------------------------------------------------- arriving
 
-  /** Puts one received envelope in the mailbox, or answers it. */
-  receive(u8, xfer, from) {
+  /**
+   * Puts one received envelope in the mailbox, or answers it: a late reply
+   * is dropped (its blobs go back), a message that does not fit bounces
+   * (with its blobs). Blob bytes count against the byte bound.
+   */
+  receive(u8, xfer, from, loans = null) {
     let kind = -1;
     let corr = 0;
     const h = this.head;
@@ -111,25 +126,178 @@ export class WorkerActor {
       kind = h.kind;
       corr = h.corr;
     }
+    let size = u8.length;
+    if (xfer) for (let i = 0; i < xfer.length; i++) size += xfer[i].byteLength;
     if ((kind === KIND.REPLY || kind === KIND.ERROR) && corr) {
-      if (this.abandoned.delete(corr)) return; // its caller gave up
+      if (this.abandoned.delete(corr)) {
+        // Its caller gave up. Nothing that holds a blob vanishes: they go
+        // back to the replier, told why.
+        if (xfer) this.sendBack(u8, xfer, loans, from, 'ETIMEDOUT', `actor ${this.id} (${this.label}) had stopped waiting for this reply; its blobs come back`);
+        return;
+      }
       this.outstanding.delete(corr);
-    } else if (!this.mailbox.fits(u8.length)) {
-      this.bounce(u8, from, kind < 0 ? KIND.SEND : kind, corr,
+      this.clearDeadline(corr);
+    } else if (!this.mailbox.fits(size)) {
+      this.bounce(u8, xfer, loans, from, kind < 0 ? KIND.SEND : kind, corr,
         `mailbox of actor ${this.id} (${this.label}) is full (${this.mailbox.describe()})`);
       return;
     }
-    this.mailbox.push({ u8, xfer, from, kind, corr });
+    this.mailbox.push({ u8, xfer, loans, from, kind, corr, size });
+  }
+
+  /** Puts an envelope of the runtime's own straight in the mailbox. */
+  deliver(buf, xfer, from, kind, corr) {
+    const u8 = new Uint8Array(buf);
+    let size = u8.length;
+    if (xfer) for (let i = 0; i < xfer.length; i++) size += xfer[i].byteLength;
+    this.mailbox.push({ u8, xfer, loans: null, from, kind, corr, size });
+  }
+
+  /** A notice for C ("ferry.down", "ferry.loan.home", ...), from `from`. */
+  notice(type, from, fields) {
+    if (this.stopped) return;
+    this.deliver(noticeEnvelope(type, fields), null, from, KIND.SEND, 0);
+    this.wake();
   }
 
   // Tells the sender; for a call, its caller gets the error as the reply.
-  // The message's blobs are dropped with it. An error is not answered
-  // with an error (an actor sending to itself could loop).
-  bounce(u8, from, kind, corr, why) {
-    if (kind === KIND.ERROR) return;
+  // The message's blobs go back with it (lent ones straight home). An
+  // error is not answered with an error (an actor sending to itself could
+  // loop); its blobs still go back.
+  bounce(u8, xfer, loans, from, kind, corr, why) {
+    if (kind === KIND.ERROR) {
+      if (xfer) this.sendBack(u8, xfer, loans, from, 'EFULL', why);
+      return;
+    }
     let type = 'ferry.full';
-    if (this.head.parse(u8)) type = this.head.type(u8) ?? type;
-    this.ports.route(from, errorEnvelope(type, kind === KIND.CALL ? corr : 0, 'EFULL', why), null);
+    const h = this.head;
+    if (h.parse(u8)) type = h.type(u8) ?? type;
+    const moved = this.giveBackLoans(xfer, loans, from);
+    const extra = { to: this.id, type, corr };
+    this.ports.route(from, errorEnvelope(type, kind === KIND.CALL ? corr : 0, 'EFULL', why, extra), moved);
+  }
+
+  // Returns what a dropped message carried to its sender: lent buffers to
+  // their owner's table, moved ones in an error envelope (corr 0).
+  sendBack(u8, xfer, loans, from, code, why) {
+    let type = 'ferry.returned';
+    const h = this.head;
+    let corr = 0;
+    if (h.parse(u8)) {
+      type = h.type(u8) ?? type;
+      corr = h.corr;
+    }
+    const moved = this.giveBackLoans(xfer, loans, from);
+    if (moved) this.ports.route(from, errorEnvelope(type, 0, code, why, { to: this.id, type, corr }), moved);
+  }
+
+  // Sends the lent ones of xfer home; returns the others (or null).
+  giveBackLoans(xfer, loans, owner) {
+    if (!xfer) return null;
+    if (!loans || !loans.length) return xfer;
+    const lent = new Set();
+    for (let j = 0; j + 2 < loans.length; j += 3) {
+      lent.add(loans[j]);
+      this.ports.giveBack(owner, loans[j + 1], xfer[loans[j]]);
+    }
+    const moved = xfer.filter((_, i) => !lent.has(i));
+    return moved.length ? moved : null;
+  }
+
+  /**
+   * A message of ours that never left (its peer is gone): a call gets its
+   * error reply, a send an undelivered report naming what was sent; moved
+   * blobs come back attached, lent ones are home again.
+   */
+  undelivered(head, u8, xfer, loans, to, code, message) {
+    let moved = xfer;
+    if (xfer && loans && loans.length) {
+      const lent = new Set();
+      for (let j = 0; j + 2 < loans.length; j += 3) {
+        lent.add(loans[j]);
+        this.blobs.unlend(loans[j + 1], xfer[loans[j]]);
+      }
+      moved = xfer.filter((_, i) => !lent.has(i));
+      if (!moved.length) moved = null;
+    }
+    const type = head.type(u8) ?? '';
+    const corr = head.kind === KIND.CALL ? head.corr : 0;
+    if (corr) {
+      this.outstanding.delete(corr);
+      this.clearDeadline(corr);
+    }
+    const words = `${head.kind === KIND.CALL ? 'call' : 'message'} "${type}" to actor ${to} was not delivered: ${message}`;
+    this.deliver(errorEnvelope(type, corr, code, words, { to, type, corr: head.corr }), moved, to, KIND.ERROR, corr);
+  }
+
+  /** A lent buffer came home (LOAN_RETURN). */
+  loanReturned(loan, buf) {
+    if (this.stopped) return;
+    this.blobs.returned(loan, buf);
+  }
+
+  /** Actor id is down: monitors fire, loans to it are lost. */
+  peerDown(id, code, message, reason) {
+    if (this.monitors.delete(id)) {
+      this.notice('ferry.down', id, {
+        id, code: ERRNO[code] ?? ERRNO.EDOWN, name: reason?.name || code, message,
+        normal: !!reason?.normal, exitCode: reason?.exitCode ?? 0,
+      });
+    }
+    this.blobs.peerDown(id);
+  }
+
+  /** fy_monitor: watch (or stop watching) actor id. */
+  monitor(id, on) {
+    if (!on) {
+      this.monitors.delete(id);
+      return 0;
+    }
+    if (id === this.id) return ERRNO.EINVAL;
+    this.monitors.add(id);
+    const known = this.ports.downPeers.get(id);
+    if (known) this.peerDown(id, known.code, known.message, known.reason);
+    else this.host.postMessage({ ctl: CTL.MONITOR, id });
+    return 0;
+  }
+
+  // ------------------------------------------------------- async calls
+
+  /** fy_deadline: the async call corr fails with ETIMEDOUT after ms. */
+  deadline(corr, ms) {
+    if (!this.outstanding.has(corr)) return;
+    const at = performance.now() + ms;
+    this.deadlines.set(corr, at);
+    if (this.deadlineTimer === null || at < this.deadlineAt) this.armDeadlines(at);
+  }
+
+  clearDeadline(corr) {
+    if (this.deadlines.size) this.deadlines.delete(corr);
+  }
+
+  armDeadlines(at) {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = at;
+    this.deadlineTimer = setTimeout(() => this.onDeadlines(), Math.max(0, Math.ceil(at - performance.now())));
+  }
+
+  onDeadlines() {
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+    if (this.stopped) return;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [corr, at] of this.deadlines) {
+      if (at <= now + 1) {
+        this.deadlines.delete(corr);
+        const to = this.outstanding.get(corr);
+        this.giveUp(corr);
+        this.deliver(errorEnvelope('ferry.timeout', corr, 'ETIMEDOUT',
+          `call to actor ${to} timed out`), null, to ?? 0, KIND.ERROR, corr);
+      } else if (at < next) next = at;
+    }
+    if (next < Infinity) this.armDeadlines(next);
+    this.wake();
   }
 
   /** C posted a call: its reply is expected from `to`. */
@@ -156,6 +324,12 @@ export class WorkerActor {
     if (ex.asyncify_get_state() === ASYNCIFY.REWINDING) {
       ex.asyncify_stop_rewind();
       return this.resumeValue;
+    }
+    if (corr === 0 && this.hasStarted && !this.readySent) {
+      // The actor's init is done: it asks for its first message. spawn()
+      // resolves now, not before (an actor that fails in init rejects it).
+      this.readySent = true;
+      this.host.postMessage({ ctl: CTL.READY });
     }
     const m = this.mailbox.take(corr);
     if (m) {
@@ -256,7 +430,7 @@ export class WorkerActor {
       });
       return this.finish();
     }
-    this.down({ code: 'EDOWN', name: 'Stopped', message: `actor ${this.id} (${this.label}) returned ${rc}`, exitCode: rc, normal: true });
+    this.down({ code: 'EDOWN', name: 'Stopped', message: `actor ${this.id} (${this.label}) returned ${rc}`, exitCode: rc, normal: rc === 0 });
   }
 
   resume(value) {
@@ -293,6 +467,9 @@ export class WorkerActor {
 
   down(reason) {
     if (this.stopped) return;
+    // What was lent to us goes home first (the JS side outlives a trap in
+    // the wasm), ahead of the down report, which makes the host end us.
+    this.blobs.returnAll();
     this.stopped = true;
     this.ports.flush();
     this.host.postMessage({ ctl: CTL.DOWN, reason });
@@ -300,8 +477,10 @@ export class WorkerActor {
   }
 
   finish() {
+    this.blobs.returnAll();
     this.stopped = true;
     if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.waitTimer = null;
     this.ports.close();
     closeSelf(this.host);
@@ -309,7 +488,21 @@ export class WorkerActor {
 
   /** Counters for ref.stats(). */
   snapshot() {
-    return { ...this.stats, blobs: this.blobs.size, mailbox: this.mailbox.length, memory: this.mem.byteLength };
+    const c = this.stats.copies;
+    return {
+      // Totals across the wasm memory boundary (kept from earlier versions).
+      bytesIn: c.envelopeIn + c.blobRead,
+      bytesOut: c.envelopeOut + c.blobFrom + c.blobWrite,
+      messagesIn: this.stats.messagesIn,
+      messagesOut: this.stats.messagesOut,
+      copies: { ...c },
+      copiedBytes: c.envelopeIn + c.envelopeOut + c.blobRead + c.blobWrite + c.blobFrom + c.blobDup,
+      blobs: this.blobs.size,
+      loans: { out: this.blobs.out, ...this.blobs.stats },
+      mailbox: this.mailbox.length,
+      mailboxBytes: this.mailbox.bytes,
+      memory: this.mem.byteLength,
+    };
   }
 
   readCString(ptr) {

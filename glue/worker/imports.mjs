@@ -6,11 +6,12 @@
 // copies a received envelope in, fy_post copies an outgoing one out (one
 // copy per byte, segment by segment, straight into the outgoing buffer),
 // and the blob calls copy only when C asks for bytes (fy_blob_read,
-// fy_blob_from). The counters in actor.stats say how many.
+// fy_blob_from, fy_blob_write) or the engine to copy (fy_blob_dup). The
+// counters in actor.stats.copies say how many bytes, by kind.
 import { KIND } from '../wire/protocol.mjs';
 import { ERRNO } from '../wire/errors.mjs';
 import { MAX_BATCH, PACK_MAX } from '../wire/framing.mjs';
-import { IMPORTS, META, SEG } from './abi.mjs';
+import { IMPORTS, META, SEG, BLOB } from './abi.mjs';
 
 // Below this many bytes a byte loop beats TypedArray.set's call overhead.
 const SHORT_COPY = 32;
@@ -37,6 +38,12 @@ function gather(heap8, heap32, s0, nsegs, dst, off) {
  */
 export function makeImports(actor) {
   const { ports, blobs, stats, mem } = actor;
+  const copies = stats.copies;
+  // A blob handle C may read or write: held here, not out on loan.
+  const usable = (h) => {
+    const st = blobs.state(h);
+    return st === BLOB.HOME || st === BLOB.BORROWED ? 0 : st ? ERRNO.EBUSY : ERRNO.EINVAL;
+  };
   const env = {
     fy_wait(timeout, corr) {
       return actor.wait(timeout, corr);
@@ -57,13 +64,13 @@ export function makeImports(actor) {
           if (out) out.spare = u8.buffer;
         }
       }
-      stats.bytesIn += len;
+      if (dst) copies.envelopeIn += len;
       stats.messagesIn++;
       const n = m.xfer ? m.xfer.length : 0;
       const heap32 = mem.u32();
       const mi = meta >>> 2;
       heap32[mi + META.FROM] = m.from;
-      heap32[mi + META.BLOB_BASE] = blobs.adopt(m.xfer);
+      heap32[mi + META.BLOB_BASE] = blobs.adopt(m.xfer, m.loans, m.from);
       heap32[mi + META.NBLOBS] = n;
     },
 
@@ -75,12 +82,16 @@ export function makeImports(actor) {
       let total = 0;
       for (let i = 0; i < nsegs; i++) total += heap32[s0 + SEG.WORDS * i + SEG.LEN];
       let xfer = null;
+      let loans = null;
       if (nblobs) {
         const b0 = blobList >>> 2;
-        xfer = blobs.release(heap32.subarray(b0, b0 + nblobs)); // they move with the message
-        if (!xfer) return ERRNO.EINVAL;
+        // They move (or, marked by fy_blob_lend, are lent) with the message.
+        const r = blobs.release(heap32.subarray(b0, b0 + nblobs), to);
+        if (r.error) return ERRNO[r.error];
+        xfer = r.xfer;
+        loans = r.loans;
       }
-      stats.bytesOut += total;
+      copies.envelopeOut += total;
       stats.messagesOut++;
       if (kind === KIND.CALL) actor.callSent(corr, to);
       const toSelf = to === actor.id;
@@ -104,7 +115,7 @@ export function makeImports(actor) {
         if (reuse.byteLength > total) {
           dst.fill(0, total);
           out.addPartial(reuse, total);
-        } else out.addItem(reuse, xfer);
+        } else out.addItem(reuse, xfer, loans);
         ports.queued(out);
         return 0;
       }
@@ -116,7 +127,7 @@ export function makeImports(actor) {
         buf = new ArrayBuffer(total);
         gather(heap8, heap32, s0, nsegs, new Uint8Array(buf), 0);
       }
-      ports.route(to, buf, xfer);
+      ports.route(to, buf, xfer, loans);
       return 0;
     },
 
@@ -129,15 +140,29 @@ export function makeImports(actor) {
     },
 
     fy_blob_size(h) {
+      const st = blobs.state(h);
+      if (!st) return ERRNO.EINVAL;
       const b = blobs.get(h);
-      return b ? b.byteLength : ERRNO.EINVAL;
+      return b ? b.byteLength : ERRNO.EBUSY;
     },
 
     fy_blob_read(h, off, dst, len) {
+      const bad = usable(h);
+      if (bad) return bad;
       const b = blobs.get(h);
-      if (!b || off + len > b.byteLength) return ERRNO.EINVAL;
+      if (off + len > b.byteLength) return ERRNO.EINVAL;
       mem.u8().set(new Uint8Array(b, off, len), dst);
-      stats.bytesIn += len;
+      copies.blobRead += len;
+      return 0;
+    },
+
+    fy_blob_write(h, off, src, len) {
+      const bad = usable(h);
+      if (bad) return bad;
+      const b = blobs.get(h);
+      if (off + len > b.byteLength) return ERRNO.EINVAL;
+      new Uint8Array(b, off, len).set(mem.u8().subarray(src, src + len));
+      copies.blobWrite += len;
       return 0;
     },
 
@@ -148,17 +173,48 @@ export function makeImports(actor) {
       } catch {
         return 0;
       }
-      stats.bytesOut += len;
+      copies.blobFrom += len;
+      return blobs.add(b);
+    },
+
+    fy_blob_alloc(size) {
+      let b;
+      try {
+        b = new ArrayBuffer(size);
+      } catch {
+        return 0; // the engine could not: C sees FERRY_BLOB_NONE
+      }
       return blobs.add(b);
     },
 
     fy_blob_dup(h) {
+      if (usable(h)) return 0;
       const b = blobs.get(h);
-      return b ? blobs.add(b.slice(0)) : 0;
+      copies.blobDup += b.byteLength;
+      return blobs.add(b.slice(0));
     },
 
     fy_blob_free(h) {
       blobs.free(h);
+    },
+
+    fy_blob_lend(h, deadlineMs) {
+      const st = blobs.state(h);
+      if (st !== BLOB.HOME) return st === BLOB.LENT || st === BLOB.LOST ? ERRNO.EBUSY : ERRNO.EINVAL;
+      blobs.lend(h, deadlineMs);
+      return 0;
+    },
+
+    fy_blob_state(h) {
+      return blobs.state(h) || ERRNO.EINVAL;
+    },
+
+    fy_deadline(corr, timeoutMs) {
+      actor.deadline(corr, timeoutMs);
+    },
+
+    fy_monitor(id, on) {
+      return actor.monitor(id, on !== 0);
     },
 
     // emscripten's memory growth hook; the views renew themselves (mem).

@@ -13,6 +13,8 @@
  * @property {number} from sender's actor id
  * @property {number} kind KIND value, -1 when the head is not readable
  * @property {number} corr correlation id (0 for a send)
+ * @property {number} [size] bytes it holds, blobs included (default: u8's)
+ * @property {number[]|null} [loans] which blobs are lent (framing.mjs)
  */
 
 const REPLY = 2;
@@ -42,7 +44,8 @@ export class Mailbox {
     return this.#bytes;
   }
 
-  /** Whether one more envelope of len bytes is within both bounds. */
+  /** Whether one more message of len bytes (blobs included) is within both
+   * bounds. */
   fits(len) {
     return this.length < this.limits.messages && this.#bytes + len <= this.limits.bytes;
   }
@@ -59,7 +62,7 @@ export class Mailbox {
       this.#queue.push(m);
       this.#tail++;
     }
-    this.#bytes += m.u8.length;
+    this.#bytes += m.size ?? m.u8.length;
   }
 
   /** Index of the oldest message (corr 0) or of the reply or error with
@@ -97,7 +100,7 @@ export class Mailbox {
       q.copyWithin(i, i + 1, this.#tail);
       q[--this.#tail] = undefined;
     }
-    this.#bytes -= m.u8.length;
+    this.#bytes -= m.size ?? m.u8.length;
     return m;
   }
 

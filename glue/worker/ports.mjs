@@ -3,7 +3,7 @@
 // its own mailbox. What one turn sends to one port leaves in one
 // postMessage (framing.mjs, Outbox): while C runs, at the moment it blocks
 // or returns; otherwise in a microtask.
-import { HOST, KIND, CTL } from '../wire/protocol.mjs';
+import { HOST, KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { EnvelopeHead, errorEnvelope } from '../wire/head.mjs';
 import { unpack, Outbox } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
@@ -12,7 +12,7 @@ import { onMessage } from '../platform.mjs';
  * @typedef {object} Peer
  * @property {MessagePort|null} port
  * @property {Outbox|null} out null while the port is not there yet
- * @property {{buf: ArrayBuffer, xfer: ArrayBuffer[]|null}[]|null} pending
+ * @property {{buf: ArrayBuffer, xfer: ArrayBuffer[]|null, loans: number[]|null}[]|null} pending
  *   envelopes waiting for the port
  */
 
@@ -72,20 +72,21 @@ export class Ports {
     dirty.length = 0;
   }
 
-  /** Routes an envelope that is an ArrayBuffer of its own. */
-  route(to, buf, xfer) {
+  /** Routes an envelope that is an ArrayBuffer of its own, with its blobs
+   * (loans: which of them are lent, see framing.mjs). */
+  route(to, buf, xfer, loans = null) {
     const actor = this.actor;
     if (to === actor.id) {
       queueMicrotask(() => {
         if (actor.stopped) return;
-        actor.receive(new Uint8Array(buf), xfer, actor.id);
+        actor.receive(new Uint8Array(buf), xfer, actor.id, loans);
         actor.wake();
       });
       return;
     }
     const out = this.outFor(to);
     if (out) {
-      out.addItem(buf, xfer);
+      out.addItem(buf, xfer, loans);
       this.queued(out);
       return;
     }
@@ -94,7 +95,24 @@ export class Ports {
       this.peers.set(to, (peer = { port: null, out: null, pending: [] }));
       this.host.postMessage({ ctl: CTL.CONNECT, to });
     }
-    peer.pending.push({ buf, xfer });
+    peer.pending.push({ buf, xfer, loans });
+  }
+
+  /** Sends a borrowed buffer back to its owner (a control message on the
+   * port to it, outside the mailbox: the owner's C never sees it). */
+  giveBack(owner, loan, buf) {
+    const msg = { ctl: CTL.LOAN_RETURN, loan, buf };
+    if (owner === this.actor.id) {
+      queueMicrotask(() => this.actor.loanReturned(loan, buf));
+      return;
+    }
+    const target = owner === HOST ? this.host : this.peers.get(owner)?.port;
+    if (!target) return; // the owner is gone: nobody wants it
+    try {
+      target.postMessage(msg, [buf]);
+    } catch (e) {
+      console.error(`ferry: actor ${this.actor.id} (${this.actor.label}) cannot return a loan: ${e.message}`);
+    }
   }
 
   /** The host gave us a port to actor id: envelopes that waited for it go. */
@@ -104,13 +122,17 @@ export class Ports {
     peer.port = port;
     peer.out = new Outbox(port);
     this.peers.set(id, peer);
-    const receive = (u8, xfer) => actor.receive(u8, xfer, id);
+    const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
     onMessage(port, (data) => {
       if (actor.stopped) return;
+      if (isControl(data)) {
+        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
+        return;
+      }
       unpack(data, receive);
       actor.wake();
     });
-    for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer);
+    for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer, it.loans);
     peer.pending = null;
     if (!peer.out.empty) this.queued(peer.out);
   }
@@ -118,11 +140,13 @@ export class Ports {
   /**
    * Peer id is gone (down, or it never existed): every call of ours still
    * waiting on it fails with code, in our own mailbox, so C sees an error
-   * reply; sends that waited for its port are reported as undelivered.
+   * reply; sends that waited for its port come back as undelivered
+   * reports with their blobs; monitors and loans hear of it.
+   * @param {object} [reason] the stop reason (name, normal, exitCode)
    */
-  gone(id, code, message) {
+  gone(id, code, message, reason) {
     const actor = this.actor;
-    this.downPeers.set(id, { code, message });
+    this.downPeers.set(id, { code, message, reason });
     const peer = this.peers.get(id);
     this.peers.delete(id);
     if (peer?.out) {
@@ -131,15 +155,17 @@ export class Ports {
     }
     if (peer?.port) peer.port.close?.();
     if (actor.stopped) return;
+    // First what never left (its blobs come back with the report; a call's
+    // report is its error reply), then the calls that did.
+    const h = this.head;
+    for (const it of peer?.pending || []) {
+      if (!h.parse(new Uint8Array(it.buf))) continue;
+      actor.undelivered(h, new Uint8Array(it.buf), it.xfer, it.loans, id, code, message);
+    }
     for (const corr of actor.callsTo(id)) {
       actor.receive(new Uint8Array(errorEnvelope('ferry.down', corr, code, message)), null, id);
     }
-    const h = this.head;
-    for (const it of peer?.pending || []) {
-      if (h.parse(new Uint8Array(it.buf)) && h.kind === KIND.SEND) {
-        actor.receive(new Uint8Array(errorEnvelope('ferry.undelivered', 0, code, message)), null, id);
-      }
-    }
+    actor.peerDown(id, code, message, reason);
     actor.wake();
   }
 

@@ -45,7 +45,7 @@ function init(msg) {
     return;
   }
   actor = a;
-  receiveFromHost = (u8, xfer) => a.receive(u8, xfer, HOST);
+  receiveFromHost = (u8, xfer, loans) => a.receive(u8, xfer, HOST, loans);
   a.receive(new Uint8Array(msg.init), msg.initXfer || null, HOST);
   a.run();
 }
@@ -61,12 +61,15 @@ function control(msg) {
     case CTL.STATS:
       host.postMessage({
         ctl: CTL.STATS, seq: msg.seq,
-        stats: actor ? actor.snapshot() : { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, blobs: 0, mailbox: 0, memory: 0 },
+        stats: actor ? actor.snapshot() : null,
       });
       break;
     case CTL.PEER_FAIL:
     case CTL.PEER_DOWN:
-      actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message);
+      actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message, msg.reason);
+      break;
+    case CTL.LOAN_RETURN:
+      actor?.loanReturned(msg.loan, msg.buf);
       break;
     default:
       break;

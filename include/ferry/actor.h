@@ -151,6 +151,59 @@ ferry_blob ferry_msg_take_blob(ferry_msg *m, ferry_blob b);
 int ferry_msg_error(const ferry_msg *m, char *buf, size_t cap);
 
 /*
+ * What an error or a runtime notice says, read from its body. Error
+ * bodies are {code, name, message}; a report of a message that could not be
+ * delivered (the peer is down, its mailbox was full, it never existed)
+ * adds {to, type, corr} naming what was sent, and any blobs it carried
+ * come back attached to the report (ferry_msg_blob): nothing is lost. A
+ * down notice ("ferry.down", see ferry_monitor) has {id, code, name,
+ * message, normal, exit_code}; a loan notice ("ferry.loan.home",
+ * "ferry.loan.lost", see ferry_blob_lend) {blob, borrower}. Texts are
+ * copied, NUL-terminated and cut to
+ * their arrays. Fields a body does not have are 0 or "".
+ */
+typedef struct ferry_notice {
+    int code;          /* FERRY_E* */
+    char name[32];     /* the code's name, or the kind of stop ("Trap") */
+    char message[256]; /* words for a person */
+    ferry_id to;       /* undelivered: where it was going */
+    char type[64];     /* undelivered: its type */
+    uint64_t corr;     /* undelivered: its correlation id (0 for a send) */
+    ferry_id id;       /* down: the actor that stopped */
+    int normal;        /* down: it returned 0 or was stopped */
+    int exit_code;     /* down: what it returned or passed to exit() */
+    ferry_blob blob;   /* loan notices: our blob that came home or is lost */
+    ferry_id borrower; /* loan notices: who had it */
+} ferry_notice;
+/* Fills *out from m's body. FERRY_EINVAL if the body is not a map. */
+int ferry_msg_notice(const ferry_msg *m, ferry_notice *out);
+
+/*
+ * A call that does not wait: posts the request and returns at once with
+ * its correlation id in *corr. The reply (FERRY_MSG_REPLY) or error
+ * (FERRY_MSG_ERROR) comes later through ferry_recv, with m.corr == *corr:
+ * the peer's answer, FERRY_ETIMEDOUT when timeout_ms passes first
+ * (FERRY_FOREVER: no deadline; a reply after it is dropped), FERRY_EDOWN
+ * when the peer goes down first. Exactly one of them arrives. Meanwhile
+ * the actor keeps serving.
+ */
+int ferry_call_async(ferry_id to, const char *type, const ferry_schema *s,
+                     const void *value, int timeout_ms, uint64_t *corr);
+int ferry_call_async_raw(ferry_id to, const char *type, const void *cbor,
+                         size_t len, int timeout_ms, uint64_t *corr);
+
+/*
+ * Monitors: after ferry_monitor(id), when actor id stops (returns, traps,
+ * exits, is stopped; or is already down, or never existed) this actor
+ * receives one message of kind FERRY_MSG_SEND, type "ferry.down", from id,
+ * whose body ferry_msg_notice reads (id, code, name, message, normal,
+ * exit_code: the reason the host's ref.down reports). ferry_demonitor(id)
+ * cancels it. Monitoring twice is one monitor.
+ */
+int ferry_monitor(ferry_id id);
+int ferry_demonitor(ferry_id id);
+
+/*
  * Asks the host to start a new actor of registered type `name` (any module
  * type of this System), with init as the CBOR body of its init message
  * (NULL for none). Waits for it to be running; *out gets its id.

@@ -41,8 +41,55 @@ ferry_blob ferry_blob_from(const void *src, size_t len);
 ferry_blob ferry_blob_dup(ferry_blob b);
 
 /* Releases a blob. Freeing a handle that was sent or already freed is a
- * no-op. */
+ * no-op. Freeing a borrowed blob returns it to its owner. */
 void ferry_blob_free(ferry_blob b);
+
+/* Whether b is a handle at all (not FERRY_BLOB_NONE); says nothing about
+ * whether this worker holds it (see ferry_blob_state). */
+static inline int ferry_blob_valid(ferry_blob b) {
+    return b.h != 0;
+}
+
+/*
+ * A new blob of size bytes, all zero, allocated by the engine: it never
+ * occupies wasm memory. Fill it with ferry_blob_write. Returns
+ * FERRY_BLOB_NONE when the engine cannot allocate it.
+ */
+ferry_blob ferry_blob_alloc(size_t size);
+
+/* Copies len bytes from src (wasm memory) into the blob at offset off: a
+ * producer streams a large blob through a small buffer. FERRY_EINVAL for a
+ * bad handle or a range outside the blob, FERRY_EBUSY while it is lent. */
+int ferry_blob_write(ferry_blob b, size_t off, const void *src, size_t len);
+
+/* Where a blob is, as ferry_blob_state reports it. */
+enum ferry_blob_where {
+    FERRY_BLOB_HOME = 1,     /* held here, ours */
+    FERRY_BLOB_LENT = 2,     /* ours, out on loan: it comes back */
+    FERRY_BLOB_BORROWED = 3, /* held here, lent to us by another actor */
+    FERRY_BLOB_LOST = 4      /* ours, but its borrower went down with it */
+};
+
+/* One of enum ferry_blob_where, or FERRY_EINVAL for a handle that is not
+ * (or no longer) known here. */
+int ferry_blob_state(ferry_blob b);
+
+/*
+ * Loans: share a blob without copying it. ferry_blob_lend marks blob b so
+ * that the next message that carries it lends it instead of moving it: the
+ * buffer travels (zero copies) but the handle stays valid here, in state
+ * FERRY_BLOB_LENT, and comes back HOME when the borrower releases it
+ * (ferry_blob_free or ferry_blob_return in C, release() in JS), drops the
+ * message that carried it, or deadline_ms passes (0: no deadline). When it
+ * comes home the owner receives a message "ferry.loan.home"; if the
+ * borrower goes down holding it, "ferry.loan.lost" and state
+ * FERRY_BLOB_LOST. Both have the body {blob: handle, borrower: id}. While
+ * lent, reading, writing or sending it again is FERRY_EBUSY. A borrowed
+ * blob cannot be sent on (FERRY_EINVAL): return it, or ferry_blob_dup it.
+ */
+int ferry_blob_lend(ferry_blob b, int deadline_ms);
+/* Gives a borrowed blob back to its owner (the same as ferry_blob_free). */
+int ferry_blob_return(ferry_blob b);
 
 #ifdef __cplusplus
 }

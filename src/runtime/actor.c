@@ -44,6 +44,14 @@ ferry_id ferry_self(void) {
     return fy_self_id();
 }
 
+int ferry_monitor(ferry_id id) {
+    return fy_monitor(id, 1);
+}
+
+int ferry_demonitor(ferry_id id) {
+    return fy_monitor(id, 0);
+}
+
 /* --------------------------------------------------------------- start */
 
 /*

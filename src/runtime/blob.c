@@ -35,6 +35,33 @@ void ferry_blob_free(ferry_blob b) {
         fy_blob_free(b.h);
 }
 
+ferry_blob ferry_blob_alloc(size_t size) {
+    return (ferry_blob){fy_blob_alloc((double)size)};
+}
+
+int ferry_blob_write(ferry_blob b, size_t off, const void *src, size_t len) {
+    if (len && !src)
+        return FERRY_EINVAL;
+    return fy_blob_write(b.h, (double)off, src, len);
+}
+
+int ferry_blob_lend(ferry_blob b, int deadline_ms) {
+    if (deadline_ms < 0)
+        deadline_ms = 0;
+    return fy_blob_lend(b.h, deadline_ms);
+}
+
+int ferry_blob_return(ferry_blob b) {
+    if (fy_blob_state(b.h) != FERRY_BLOB_BORROWED)
+        return FERRY_EINVAL;
+    fy_blob_free(b.h);
+    return FERRY_OK;
+}
+
+int ferry_blob_state(ferry_blob b) {
+    return b.h ? fy_blob_state(b.h) : FERRY_EINVAL;
+}
+
 size_t ferry_msg_blob_count(const ferry_msg *m) {
     return m ? m->fy_nblobs : 0;
 }

@@ -54,7 +54,21 @@
       "(i32,f64,i32,i32)->i32")                                                \
     X(fy_blob_from, uint32_t, (const void *src, size_t len), "(i32,i32)->i32") \
     X(fy_blob_dup, uint32_t, (uint32_t h), "(i32)->i32")                       \
-    X(fy_blob_free, void, (uint32_t h), "(i32)->()")
+    /* Release; a borrowed blob goes back to its owner. */                  \
+    X(fy_blob_free, void, (uint32_t h), "(i32)->()")                           \
+    /* A new zero-filled blob of size bytes (0 when the engine cannot). */  \
+    X(fy_blob_alloc, uint32_t, (double size), "(f64)->i32")                    \
+    X(fy_blob_write, int,                                                      \
+      (uint32_t h, double off, const void *src, size_t len),                   \
+      "(i32,f64,i32,i32)->i32")                                                \
+    /* Marks h to be lent (not moved) by the next post that carries it. */ \
+    X(fy_blob_lend, int, (uint32_t h, int deadline_ms), "(i32,i32)->i32")      \
+    /* enum ferry_blob_where, or FERRY_EINVAL. */                           \
+    X(fy_blob_state, int, (uint32_t h), "(i32)->i32")                          \
+    /* The async call corr gets an ETIMEDOUT error after timeout_ms. */     \
+    X(fy_deadline, void, (double corr, int timeout_ms), "(f64,i32)->()")       \
+    /* Starts (on != 0) or stops watching actor id for its down. */         \
+    X(fy_monitor, int, (uint32_t id, int on), "(i32,i32)->i32")
 
 /* The words fy_take writes to meta. */
 enum {

@@ -251,3 +251,68 @@ int ferry_msg_decode(const ferry_msg *m, const ferry_schema *s, void *out,
                               .blob_count = m->fy_nblobs};
     return ferry_decode(s, m->body, m->body_len, out, arena, &opts, err);
 }
+
+/* Copies a text item into a fixed array, NUL-terminated, cut to fit. */
+static void fy_copy_text(char *dst, size_t cap, const ferry_cbor_item *v) {
+    size_t n = v->u < cap - 1 ? (size_t)v->u : cap - 1;
+    memcpy(dst, v->data, n);
+    dst[n] = '\0';
+}
+
+static bool fy_key_is(const ferry_cbor_item *k, const char *name) {
+    size_t n = strlen(name);
+    return k->type == FERRY_CBOR_TEXT && !k->indefinite && k->u == n &&
+           !memcmp(k->data, name, n);
+}
+
+/* A signed integer item, or 0. */
+static int64_t fy_item_int(const ferry_cbor_item *v) {
+    if (v->type == FERRY_CBOR_UINT && v->u <= INT64_MAX)
+        return (int64_t)v->u;
+    if (v->type == FERRY_CBOR_NEGINT && v->u < INT64_MAX)
+        return -1 - (int64_t)v->u;
+    return 0;
+}
+
+int ferry_msg_notice(const ferry_msg *m, ferry_notice *out) {
+    if (!out)
+        return FERRY_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!m || !m->body)
+        return FERRY_EINVAL;
+    ferry_cbor_reader r;
+    ferry_cbor_item k, v;
+    ferry_cbor_reader_init(&r, m->body, m->body_len, NULL);
+    if (ferry_cbor_read(&r, &k) != 1 || k.type != FERRY_CBOR_MAP)
+        return FERRY_EINVAL;
+    while (ferry_cbor_read(&r, &k) == 1 && k.type != FERRY_CBOR_END) {
+        if (ferry_cbor_read(&r, &v) != 1)
+            break;
+        bool text = v.type == FERRY_CBOR_TEXT && !v.indefinite;
+        if (fy_key_is(&k, "code"))
+            out->code = (int)fy_item_int(&v);
+        else if (fy_key_is(&k, "name") && text)
+            fy_copy_text(out->name, sizeof out->name, &v);
+        else if (fy_key_is(&k, "message") && text)
+            fy_copy_text(out->message, sizeof out->message, &v);
+        else if (fy_key_is(&k, "type") && text)
+            fy_copy_text(out->type, sizeof out->type, &v);
+        else if (fy_key_is(&k, "to"))
+            out->to = (ferry_id)fy_item_int(&v);
+        else if (fy_key_is(&k, "corr") && v.type == FERRY_CBOR_UINT)
+            out->corr = v.u;
+        else if (fy_key_is(&k, "id"))
+            out->id = (ferry_id)fy_item_int(&v);
+        else if (fy_key_is(&k, "normal"))
+            out->normal = v.type == FERRY_CBOR_SIMPLE && v.u == 21;
+        else if (fy_key_is(&k, "exitCode") || fy_key_is(&k, "exit_code"))
+            out->exit_code = (int)fy_item_int(&v);
+        else if (fy_key_is(&k, "blob"))
+            out->blob = (ferry_blob){(uint32_t)fy_item_int(&v)};
+        else if (fy_key_is(&k, "borrower"))
+            out->borrower = (ferry_id)fy_item_int(&v);
+        if (ferry_cbor_skip(&r, &v))
+            break;
+    }
+    return FERRY_OK;
+}

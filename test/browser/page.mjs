@@ -189,7 +189,7 @@ scenarios.blob = async () => {
   } catch (e) {
     again = e;
   }
-  check(again instanceof TypeError, `transfer() of a detached buffer should throw a TypeError, got ${again}`);
+  check(again instanceof FerryError && again.code === 'EINVAL', `transfer() of a detached buffer should throw a FerryError EINVAL, got ${again}`);
   step = 'echo.stop()';
   await echo.stop();
   return {

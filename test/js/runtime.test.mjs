@@ -209,10 +209,10 @@ describe('failures', () => {
     await other.stop();
   });
 
-  test('an actor that returns stops normally with its exit code', async () => {
+  test('an actor that returns stops with its exit code; only 0 is normal', async () => {
     const crash = await sys.spawn('crash');
     expect(await crash.call('return')).toEqual({ rc: 0 });
-    expect(await crash.down).toMatchObject({ name: 'Stopped', exitCode: 7, normal: true });
+    expect(await crash.down).toMatchObject({ name: 'Stopped', exitCode: 7, normal: false });
   });
 
   test('a malformed envelope gets a clear error and the actor keeps running', async () => {

@@ -1,0 +1,64 @@
+// loans.mjs - blobs an actor lent to this thread (ferry_blob_lend): the
+// host holds each lent buffer here until it goes home, by release(buf),
+// by its deadline, or when the host stops needing it (the owner is down).
+// Holding it here also means it cannot be lost to the garbage collector
+// while it is out: the owner always gets it back or is told.
+import { CTL } from '../wire/protocol.mjs';
+import { FerryError } from '../wire/errors.mjs';
+
+/** @typedef {{owner: import('./actor.mjs').ActorRecord, loan: number, timer: any}} Loan */
+
+/** @type {Map<ArrayBuffer, Loan>} */
+const book = new Map();
+
+/** Records that buf was lent to us by actor record `owner` under id loan. */
+export function borrowed(buf, owner, loan, deadlineMs) {
+  const entry = { owner, loan, timer: null };
+  if (deadlineMs > 0) entry.timer = setTimeout(() => giveBack(buf), deadlineMs);
+  book.set(buf, entry);
+}
+
+function giveBack(buf) {
+  const entry = book.get(buf);
+  if (!entry) return false;
+  book.delete(buf);
+  if (entry.timer) clearTimeout(entry.timer);
+  if (entry.owner.state !== 'down') {
+    // Transferred: the borrower's views of it are detached from now on.
+    entry.owner.control({ ctl: CTL.LOAN_RETURN, loan: entry.loan, buf }, [buf]);
+  }
+  return true;
+}
+
+/**
+ * Gives a borrowed buffer back to the actor that lent it. x: the
+ * Uint8Array (or ArrayBuffer) the reply carried. It is detached here
+ * afterwards. Throws FerryError EINVAL for a buffer that is not on loan to
+ * this thread (never lent, or already given back).
+ */
+export function release(x) {
+  const buf = ArrayBuffer.isView(x) ? x.buffer : x;
+  if (!(buf instanceof ArrayBuffer)) throw new TypeError('release() takes the Uint8Array or ArrayBuffer of a lent blob');
+  if (!giveBack(buf)) throw new FerryError('EINVAL', 'release(): this buffer is not on loan to this thread (never lent, or already given back)');
+}
+
+/** Whether x is a buffer on loan to this thread now. */
+export function isBorrowed(x) {
+  return book.has(ArrayBuffer.isView(x) ? x.buffer : x);
+}
+
+/** Loans of owner `a` held here (its stats, and tests). */
+export function loansFrom(a) {
+  let n = 0;
+  for (const e of book.values()) if (e.owner === a) n++;
+  return n;
+}
+
+/** The owner went down: its loans are void (nobody to give them to). */
+export function forgetOwner(a) {
+  for (const [buf, e] of book) {
+    if (e.owner !== a) continue;
+    if (e.timer) clearTimeout(e.timer);
+    book.delete(buf);
+  }
+}
