@@ -16,6 +16,9 @@ import { onMessage } from '../platform.mjs';
  *   envelopes waiting for the port
  */
 
+// How long a dead peer's port stays open to drain what it had posted.
+const LINGER_MS = 2000;
+
 export class Ports {
   /**
    * @param {object} actor the WorkerActor: receive(u8, xfer, from), wake(),
@@ -153,7 +156,10 @@ export class Ports {
       peer.out.closed = true;
       peer.out.drop();
     }
-    if (peer?.port) peer.port.close?.();
+    // The port closes later, not now: what the peer posted before it went
+    // down (a borrowed buffer going home) may still wait in the port's
+    // queue, and closing a port drops its queue.
+    if (peer?.port) setTimeout(() => peer.port.close?.(), LINGER_MS);
     if (actor.stopped) return;
     // First what never left (its blobs come back with the report; a call's
     // report is its error reply), then the calls that did.
