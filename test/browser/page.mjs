@@ -10,7 +10,7 @@
 //
 // Opened by hand (node test/browser/server.mjs, then
 // /test/browser/page.html?run=all) the page runs every scenario itself.
-import { System, transfer, FerryError } from '/glue/index.mjs';
+import { System, transfer, release, isBorrowed, FerryError } from '/glue/index.mjs';
 
 const WASM = '/build/wasm/';
 const SCENARIO_TIMEOUT = 15000;
@@ -246,6 +246,82 @@ scenarios.structs = async () => {
   same(await s.call('total', order, { timeout: 5000 }), { order_id: 77, items: 2, qty: 7 }, 'total after the error');
   await s.stop();
   return { detail: `${e.code}: ${e.message}`, value: { code: e.code, message: e.message } };
+};
+
+// A transferred buffer is detached when call() returns, not at the flush:
+// nothing written afterwards can travel. Bad values are EINVAL with a path.
+scenarios.detach = async () => {
+  const sys = needSystem('test');
+  step = 'spawn echo';
+  const echo = await sys.spawn('echo');
+  const buf = new Uint8Array(4096).fill(1);
+  step = 'call with transfer(buf)';
+  const p = echo.call('blob', { data: transfer(buf) });
+  const detachedAtReturn = buf.byteLength === 0;
+  check(detachedAtReturn, 'the buffer should be detached when call() returns');
+  const r = await p;
+  check(r.data.length === 4096 && r.data.every((b) => b === 1), 'the blob should come back with the bytes it had when sent');
+  step = 'a function in a value';
+  let bad = null;
+  try {
+    echo.send('x', { items: [0, { fn() {} }] });
+  } catch (e) {
+    bad = e;
+  }
+  check(bad instanceof FerryError && bad.code === 'EINVAL' && bad.message === 'value.items[1].fn: functions cannot be sent',
+    `a function should be EINVAL naming its path, got ${bad}`);
+  await echo.stop();
+  return { detail: 'detached at call(); function -> EINVAL with path', value: { detachedAtReturn, bad: bad.message } };
+};
+
+// A C actor lends a 2 MiB blob built in place; the page reads it, the
+// owner sees it out, release() brings it home.
+scenarios.loan = async () => {
+  const sys = needSystem('test');
+  step = 'spawn lender, make 2 MiB in place';
+  const lender = await sys.spawn('lender');
+  const made = await lender.call('make', { size: 2 << 20 });
+  check(made.rc === 0 && made.a === 2 << 20, `make should build 2 MiB, got ${show(made)}`);
+  step = 'get (a loan)';
+  const r = await lender.call('get');
+  check(isBorrowed(r.data), 'the reply should hold a borrowed buffer');
+  const byte1 = r.data[1];
+  const out = await lender.call('state');
+  check(out.rc === 2, `the owner should see the blob LENT (2), got ${out.rc}`);
+  step = 'release';
+  release(r.data);
+  let st;
+  do st = await lender.call('state'); while (st.a === 0);
+  check(st.rc === 1, `the blob should be HOME (1) again, got ${st.rc}`);
+  const stats = await lender.stats();
+  await lender.stop();
+  return { detail: 'lent, read, released, home', value: { byte1, lent: out.rc, home: st.rc, copies: stats.copies.blobDup } };
+};
+
+// A C actor's non-blocking calls to the page's handler, answered while it
+// keeps serving pings; a monitor hears a trap.
+scenarios.async = async () => {
+  const sys = needSystem('test');
+  const held = [];
+  sys.handle('x', (v) => new Promise((resolve) => held.push(() => resolve(v))));
+  step = 'fan out 3 async calls to the page';
+  const asker = await sys.spawn('asker');
+  const fan = asker.call('fan', { to: 0, n: 3 });
+  while (held.length < 3) await asker.call('ping');
+  for (const f of held) f();
+  const r = await fan;
+  check(r.rc === 0 && r.a === 3, `all three should be answered, got ${show(r)}`);
+  step = 'monitor a trap';
+  const watcher = await sys.spawn('watcher');
+  const crash = await sys.spawn('crash');
+  await watcher.call('watch', { to: crash.id });
+  crash.send('trap', null);
+  await crash.down;
+  let last;
+  do last = await watcher.call('last'); while (last.a === 0);
+  check(last.b === crash.id && last.text.startsWith('Trap: '), `the watcher should hear the trap, got ${show(last)}`);
+  await Promise.all([asker.stop(), watcher.stop()]);
+  return { detail: '3 async replies; monitor heard the trap', value: { answered: r.a, pings: r.e, heard: last.text.split(':')[0] } };
 };
 
 // Every System shuts down; nothing can be spawned afterwards.

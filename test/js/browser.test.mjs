@@ -153,6 +153,23 @@ describe('ferry in headless Chromium', () => {
     expect(r.value).toEqual({ code: 'ERANGE', message: 'order.items[0].qty: 300 does not fit uint8' });
   });
 
+  test('a transferred buffer is detached when call() returns; bad values are EINVAL with a path', async () => {
+    const r = await scenario('detach');
+    expect(r.value).toEqual({ detachedAtReturn: true, bad: 'value.items[1].fn: functions cannot be sent' });
+  });
+
+  test('a loan: C lends a blob built in place, the page releases it, it comes home without a copy', async () => {
+    const r = await scenario('loan');
+    expect(r.value).toEqual({ byte1: 10, lent: 2, home: 1, copies: 0 });
+  });
+
+  test('async calls from C and a monitor', async () => {
+    const r = await scenario('async');
+    expect(r.value.answered).toBe(3);
+    expect(r.value.pings).toBeGreaterThanOrEqual(1);
+    expect(r.value.heard).toBe('Trap');
+  });
+
   test('shutdown ends every System', async () => {
     const r = await scenario('shutdown');
     expect(r.value.systems.sort()).toEqual(['echo', 'pingpong', 'test']);
