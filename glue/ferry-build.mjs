@@ -159,7 +159,13 @@ export async function build(o) {
   }
   if (!names.includes(EXPORTS.START)) {
     fs.rmSync(o.out, { force: true });
-    throw new Error(`${o.out} has no ${EXPORTS.START} export: no FERRY_ACTOR(...) in ${o.inputs.join(', ')}? (the file was removed)`);
+    throw new Error(`${o.out} has no ${EXPORTS.START} export, so it is not a ferry module (was EMCC=${emcc} emscripten's emcc?); the file was removed`);
+  }
+  // Actors register themselves when the module starts (FERRY_ACTOR is a
+  // constructor), so a module without any is valid and fails only at
+  // spawn. Say so now when no source mentions one.
+  if (!o.inputs.some((f) => fs.readFileSync(f, 'latin1').includes('FERRY_ACTOR'))) {
+    process.stderr.write(`ferry-build: warning: no FERRY_ACTOR(...) in ${o.inputs.join(', ')}: spawn will find no actor types in ${o.out}\n`);
   }
   if (o.verbose) process.stderr.write(`ferry-build: wrote ${o.out} (${fs.statSync(o.out).size} bytes)\n`);
   return o.out;
