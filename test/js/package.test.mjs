@@ -190,6 +190,26 @@ test('a Node app: npm install the tarball, npx ferry-build, run the actor', asyn
   ]);
 });
 
+test("README's Install and use works as written, in a fresh app", async () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Install and use'), readme.indexOf('## Develop ferry'));
+  const blocks = [...section.matchAll(/^```(\w+)\n([\s\S]*?)^```/gm)].map((m) => ({ lang: m[1], code: m[2] }));
+  const find = (lang, start) => {
+    const b = blocks.find((x) => x.lang === lang && x.code.startsWith(start));
+    if (!b) throw new Error(`README's Install and use has no ${lang} block starting with ${start}`);
+    return b.code;
+  };
+  const commands = blocks.filter((b) => b.lang === 'sh').map((b) => b.code).join('');
+  expect(commands).toMatch(/^npm install ferry$/m);
+  expect(commands).toMatch(/^npx ferry-build echo\.c -o echo\.wasm$/m);
+  const dir = makeApp('readme-app', { files: { 'echo.c': find('c', '/* echo.c */'), 'main.mjs': find('js', '// main.mjs') } });
+  await installTarball(dir, packed.tarball);
+  const b = await run('npx', ['--no-install', 'ferry-build', 'echo.c', '-o', 'echo.wasm'], { cwd: dir });
+  expect(said(b)).toBe(said({ status: 0, stdout: '', stderr: '' }));
+  const r = await run(process.execPath, ['main.mjs'], { cwd: dir });
+  expect(said(r)).toBe(said({ status: 0, stdout: find('text', ''), stderr: '' }));
+});
+
 test('ferry-build is reached the three ways the docs name, and fails loudly', async () => {
   const dir = await getNodeApp();
   // An npm script calling it (the bin symlink), node on the file itself, npx.
