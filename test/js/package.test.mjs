@@ -379,6 +379,18 @@ test('the vite build runs in Firefox ESR', async () => {
   expect(posted.value).toEqual(OK_RESULT);
 }, 120000);
 
+test('the app unbundled, with the import map docs/guide.md gives, runs in Chromium', async () => {
+  const { dir } = await getWebApp(); // src/greeter.wasm built
+  const guide = fs.readFileSync(path.join(root, 'docs/guide.md'), 'utf8');
+  const map = guide.match(/<script type="importmap">[\s\S]*?<\/script>/);
+  expect(map).not.toBeNull();
+  const html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8').replace('<head>', `<head>\n${map[0]}`);
+  fs.writeFileSync(path.join(dir, 'unbundled.html'), html);
+  const { result, problems } = await serve(dir, (url) => inChromium(`${url}/unbundled.html`));
+  expect(problems).toEqual([]);
+  expect(result).toEqual(OK_RESULT);
+});
+
 // esbuild does not follow `new URL(..., import.meta.url)`: as docs/api.md
 // says, the worker script (one file) and the .wasm go next to the bundle.
 let esbuildApp;
