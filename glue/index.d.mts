@@ -7,6 +7,9 @@ export type FerryCode =
   | 'EFULL' | 'ECANCELED' | 'ENOTFOUND' | 'ECLOSED' | 'EREMOTE';
 
 export class FerryError extends Error {
+  /** Thrown by a System.handle handler, code is what the calling actor
+   * gets (FERRY_E*); any other error reaches it as EREMOTE. */
+  constructor(code: FerryCode, message: string, options?: { cause?: unknown; actor?: number });
   readonly name: 'FerryError';
   /** 'EDOWN', 'ETIMEDOUT', ... */
   readonly code: FerryCode;

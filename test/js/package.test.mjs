@@ -466,7 +466,10 @@ export async function use(): Promise<number> {
   await ref.call('put', { data: transfer(new Uint8Array(4)) });
   ref.down.then((d: DownReason) => d.code);
   ref.onerror = (e: FerryError) => console.log(e.code, e.errno);
-  sys.handle('h', async (v) => v);
+  sys.handle('h', async (v) => {
+    if (v === null) throw new FerryError('ENOTFOUND', 'nothing', { cause: v });
+    return v;
+  });
   const ab: ArrayBuffer = encodeToArrayBuffer({ a: 1 });
   const head = peekHeader(encode([KIND.CALL, 't', 1, null]));
   postItems({ postMessage() {} }, [{ buf: ab, xfer: null }]);
@@ -496,6 +499,8 @@ export async function misuse(sys: System, ref: ActorRef): Promise<void> {
   transfer('text');
   // @ts-expect-error id is read-only
   ref.id = 3;
+  // @ts-expect-error codes are FERRY_E* names
+  new FerryError('EWHATEVER', 'x');
 }
 `;
 
