@@ -20,8 +20,12 @@ const npmCli = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_e
 /** Environment for commands in an app: repo tools on PATH, no npm noise. */
 export function appEnv(extra = {}) {
   const env = { ...process.env, PATH: `${repoBin}${path.delimiter}${process.env.PATH}`, ...extra };
-  // jest's and npm's own settings must not leak into the apps' npm and node.
-  for (const k of Object.keys(env)) if (/^(npm_|NODE_OPTIONS$|JEST_|INIT_CWD$)/.test(k)) delete env[k];
+  // What `npm test` exports about this repository must not reach the apps'
+  // npm and node: with npm_config_local_prefix an `npm install` in an app
+  // would install into the repository. The user's npm settings stay.
+  for (const k of Object.keys(env)) {
+    if (/^npm_(?!config_)|^npm_config_(local_prefix|prefix|global_prefix)$|^(NODE_OPTIONS|INIT_CWD)$|^JEST_/.test(k)) delete env[k];
+  }
   env.npm_config_fund = 'false';
   env.npm_config_audit = 'false';
   env.npm_config_update_notifier = 'false';
