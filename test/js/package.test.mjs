@@ -210,15 +210,17 @@ test("README's Install and use works as written, in a fresh app", async () => {
   expect(said(r)).toBe(said({ status: 0, stdout: find('text', ''), stderr: '' }));
 });
 
-test('ferry-build is reached the three ways the docs name, and fails loudly', async () => {
+test('ferry-build is reached every way the docs name, and fails loudly', async () => {
   const dir = await getNodeApp();
-  // An npm script calling it (the bin symlink), node on the file itself, npx.
+  // An npm script calling it, node on the file itself, the .bin symlink, npx.
   fs.rmSync(path.join(dir, 'kv.wasm'), { force: true });
   const viaScript = await npm(['run', '--silent', 'build:wasm'], { cwd: dir });
   expect(viaScript.status).toBe(0);
   expect(fs.existsSync(path.join(dir, 'kv.wasm'))).toBe(true);
   const direct = await run(process.execPath, ['node_modules/ferry/glue/ferry-build.mjs', '--version'], { cwd: dir });
   expect(direct.stdout).toBe(`ferry-build ${JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version}\n`);
+  const bin = await run('./node_modules/.bin/ferry-build', ['--version'], { cwd: dir });
+  expect(bin.stdout).toBe(direct.stdout);
   const help = await run('npx', ['--no-install', 'ferry-build', '--help'], { cwd: dir });
   expect(help.status).toBe(0);
   expect(help.stdout).toMatch(/^usage: ferry-build FILE\.c/);
