@@ -1,26 +1,28 @@
 #!/usr/bin/env node
 // ferry-build - compile C actors into a wasm module for System.start.
 //
-//   node glue/ferry-build.mjs my_actors.c [more.c ...] -o app.wasm [options]
-//
-// Options:
-//   -o FILE        output (default: a.wasm)
-//   -O0..-O3, -Os, -Oz   optimisation (default -O2)
-//   -I DIR, -D NAME[=V]  passed to the compiler
-//   -g             keep debug info
-//   -v, --verbose  print the emcc command
-//   -- ARGS        the rest goes to emcc unchanged
+//   npx ferry-build my_actors.c [more.c ...] -o app.wasm [options]
+//   node node_modules/ferry/glue/ferry-build.mjs ...      (the same)
 //
 // It supplies ferry's include path and runtime sources and the emcc flags a
 // ferry module needs: a standalone wasm (no emscripten JS), Asyncify with
 // only the wait import (worker/abi.mjs) instrumented, growable memory.
-import { spawnSync } from 'node:child_process';
+//
+// The C dialect is chosen, not left to the compiler: -std=gnu11, which is
+// C11 with the POSIX and BSD functions of emscripten's libc (musl) declared
+// by their usual headers (strdup, strndup, getline, ...; -std=c11 hides
+// them and emcc makes an implicit declaration an error). Warnings are
+// -Wall -Wextra. Every option a user passes comes after ferry's, so theirs
+// win (-std=c11, -Wno-unused-parameter, -O3, -Werror, ...). They apply to
+// ferry's runtime sources too, which are clean under -Wall -Wextra -Wpedantic.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SUSPENDING_IMPORT, EXPORTS } from './worker/abi.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
 /** The C runtime, layer by layer (meson.build lists the same files). */
 export const RUNTIME_SOURCES = [
   'error.c',
@@ -29,11 +31,13 @@ export const RUNTIME_SOURCES = [
   'runtime/envelope.c', 'runtime/actor.c', 'runtime/message.c', 'runtime/call.c', 'runtime/blob.c',
 ].map((f) => path.join(pkg, 'src', f));
 
-/** The emcc arguments for a ferry module (exported for the build system). */
+/** The C dialect and warnings ferry-build compiles with (before the user's flags). */
+export const DIALECT = ['-std=gnu11', '-Wall', '-Wextra'];
+
+/** The emcc arguments for a ferry module, before the user's own. */
 export function ferryFlags({ opt = '-O2', debug = false } = {}) {
   return [
-    '-std=c11', opt, ...(debug ? ['-g'] : []),
-    '-Wall', '-Wextra',
+    ...DIALECT, opt, ...(debug ? ['-g'] : []),
     '-I', path.join(pkg, 'include'), '-I', path.join(pkg, 'src'),
     '-sSTANDALONE_WASM=1', '--no-entry',
     '-sASYNCIFY=1', `-sASYNCIFY_IMPORTS=["${SUSPENDING_IMPORT}"]`,
@@ -43,57 +47,165 @@ export function ferryFlags({ opt = '-O2', debug = false } = {}) {
   ];
 }
 
-function usage(code, msg) {
-  if (msg) process.stderr.write(`ferry-build: ${msg}\n`);
-  process.stderr.write('usage: ferry-build FILE.c [FILE.c ...] -o OUT.wasm [-O2] [-I DIR] [-D NAME] [-g] [-v] [-- EMCC ARGS]\n');
-  process.exit(code);
-}
+const USAGE = `usage: ferry-build FILE.c [FILE.c ...] [-o OUT.wasm] [options]
 
-function main(argv) {
-  const inputs = [];
-  const extra = [];
-  let out = 'a.wasm';
-  let opt = '-O2';
-  let debug = false;
-  let verbose = false;
+Compiles C actors (FERRY_ACTOR) with ferry's runtime into a wasm module for
+System.start. Needs emscripten's emcc on PATH (or in $EMCC).
+
+  -o FILE          output, ending in .wasm (default: a.wasm)
+  -O0 ... -O3, -Os, -Oz
+                   optimisation (default -O2)
+  -g               keep debug information
+  -I DIR, -D NAME[=VALUE], -U NAME
+                   passed to the compiler
+  -v, --verbose    print the emcc command and the result's size
+  --version        print ferry's version
+  -h, --help       this text
+  -- ARGS          everything after -- goes to emcc unchanged
+
+Any other option that starts with - (-std=..., -W..., -f..., -s..., -l...,
+-L...) goes to emcc after ferry's own: ferry compiles as -std=gnu11 -Wall
+-Wextra, and what you pass wins.
+`;
+
+class UsageError extends Error {}
+
+/** Parses ferry-build's command line. Throws UsageError on bad input. */
+export function parseArgs(argv) {
+  const o = { inputs: [], extra: [], out: 'a.wasm', opt: '-O2', debug: false, verbose: false, help: false, version: false };
+  const value = (i, flag) => {
+    if (i >= argv.length) throw new UsageError(`${flag} needs a value`);
+    return argv[i];
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { extra.push(...argv.slice(i + 1)); break; }
-    if (a === '-o') out = argv[++i] ?? usage(2, '-o needs a file name');
-    else if (/^-O[0-3sz]$/.test(a)) opt = a;
-    else if (a === '-g') debug = true;
-    else if (a === '-v' || a === '--verbose') verbose = true;
-    else if (a === '-h' || a === '--help') usage(0);
-    else if (a === '-I' || a === '-D') extra.push(a, argv[++i] ?? usage(2, `${a} needs a value`));
-    else if (a.startsWith('-I') || a.startsWith('-D')) extra.push(a);
-    else if (a.startsWith('-')) usage(2, `unknown option ${a}`);
-    else inputs.push(a);
+    if (a === '--') { o.extra.push(...argv.slice(i + 1)); break; }
+    if (a === '-o') o.out = value(++i, '-o');
+    else if (/^-O[0-3sz]$/.test(a)) o.opt = a;
+    else if (a === '-g') o.debug = true;
+    else if (a === '-v' || a === '--verbose') o.verbose = true;
+    else if (a === '-h' || a === '--help') o.help = true;
+    else if (a === '--version') o.version = true;
+    else if (a === '-I' || a === '-D' || a === '-U') o.extra.push(a, value(++i, a));
+    else if (a === '-') throw new UsageError('reading C from stdin is not supported: name a file');
+    else if (a.startsWith('-')) o.extra.push(a);
+    else o.inputs.push(a);
   }
-  if (!inputs.length) usage(2, 'no C source given');
-  for (const f of inputs) if (!fs.existsSync(f)) usage(2, `no such file: ${f}`);
-  if (!out.endsWith('.wasm')) usage(2, `the output must end in .wasm, got ${out}`);
+  return o;
+}
+
+// Runs emcc, passing its output through and keeping stderr for hints.
+function runEmcc(emcc, args, env) {
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = spawn(emcc, args, { stdio: ['ignore', 'inherit', 'pipe'], env });
+    } catch (error) {
+      resolve({ error });
+      return;
+    }
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      process.stderr.write(d);
+    });
+    child.on('error', (error) => resolve({ error }));
+    child.on('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+}
+
+/** Builds a module; resolves with the output path or throws an Error whose
+ * message says what to do. */
+export async function build(o) {
+  if (!o.inputs.length) throw new UsageError('no C source given');
+  for (const f of o.inputs) {
+    let st;
+    try {
+      st = fs.statSync(f);
+    } catch {
+      throw new UsageError(`no such file: ${f}`);
+    }
+    if (!st.isFile()) throw new UsageError(`not a file: ${f}`);
+  }
+  if (!o.out.endsWith('.wasm')) throw new UsageError(`the output must end in .wasm, got ${o.out}`);
+  fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
 
   const emcc = process.env.EMCC || 'emcc';
   const env = { ...process.env };
   // Debian's emscripten needs its JS optimizer's modules (acorn) from here.
-  if (fs.existsSync('/usr/share/nodejs')) env.NODE_PATH = ['/usr/share/nodejs', env.NODE_PATH].filter(Boolean).join(':');
-  const args = [...ferryFlags({ opt, debug }), ...RUNTIME_SOURCES, ...inputs, ...extra, '-o', out];
-  if (verbose) process.stderr.write(`${emcc} ${args.join(' ')}\n`);
-  const r = spawnSync(emcc, args, { stdio: 'inherit', env });
+  if (fs.existsSync('/usr/share/nodejs')) env.NODE_PATH = ['/usr/share/nodejs', env.NODE_PATH].filter(Boolean).join(path.delimiter);
+  const args = [...ferryFlags({ opt: o.opt, debug: o.debug }), ...o.extra, ...RUNTIME_SOURCES, ...o.inputs, '-o', o.out];
+  if (o.verbose) process.stderr.write(`${emcc} ${args.join(' ')}\n`);
+  const r = await runEmcc(emcc, args, env);
   if (r.error) {
-    process.stderr.write(`ferry-build: cannot run ${emcc}: ${r.error.message}\n` +
-      'ferry-build: install emscripten (Debian: apt-get install emscripten) or set EMCC\n');
-    process.exit(1);
+    throw new Error(`cannot run ${emcc}: ${r.error.message}\n` +
+      'ferry-build needs emscripten: install it (Debian/Ubuntu: apt-get install emscripten; elsewhere: emsdk) ' +
+      'so that emcc is on PATH, or set EMCC to its path');
   }
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  if (r.status !== 0) {
+    let msg = `emcc failed (${r.signal ? `signal ${r.signal}` : `exit status ${r.status}`}); the compiler's messages are above`;
+    if (/implicit declaration of function/.test(r.stderr)) {
+      msg += '\nhint: include the header that declares the function. ferry-build compiles as -std=gnu11, so ' +
+        'POSIX functions (strdup, getline, ...) are declared by their usual headers unless you passed -std=c11 or similar';
+    }
+    throw new Error(msg);
+  }
   // emcc writes a .wasm only; check that it is a ferry module.
-  const mod = new WebAssembly.Module(fs.readFileSync(out));
-  const names = WebAssembly.Module.exports(mod).map((e) => e.name);
-  if (!names.includes(EXPORTS.START)) {
-    process.stderr.write(`ferry-build: ${out} has no ${EXPORTS.START} export (no FERRY_ACTOR in the sources?)\n`);
-    process.exit(1);
+  let names;
+  try {
+    names = WebAssembly.Module.exports(new WebAssembly.Module(fs.readFileSync(o.out))).map((e) => e.name);
+  } catch (e) {
+    throw new Error(`emcc succeeded but ${o.out} is not a loadable wasm module: ${e.message}`);
   }
-  if (verbose) process.stderr.write(`ferry-build: wrote ${out} (${fs.statSync(out).size} bytes)\n`);
+  if (!names.includes(EXPORTS.START)) {
+    fs.rmSync(o.out, { force: true });
+    throw new Error(`${o.out} has no ${EXPORTS.START} export, so it is not a ferry module (was EMCC=${emcc} emscripten's emcc?); the file was removed`);
+  }
+  // Actors register themselves when the module starts (FERRY_ACTOR is a
+  // constructor), so a module without any is valid and fails only at
+  // spawn. Say so now when no source mentions one.
+  if (!o.inputs.some((f) => fs.readFileSync(f, 'latin1').includes('FERRY_ACTOR'))) {
+    process.stderr.write(`ferry-build: warning: no FERRY_ACTOR(...) in ${o.inputs.join(', ')}: spawn will find no actor types in ${o.out}\n`);
+  }
+  if (o.verbose) process.stderr.write(`ferry-build: wrote ${o.out} (${fs.statSync(o.out).size} bytes)\n`);
+  return o.out;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) main(process.argv.slice(2));
+/** The command: exits 0 on success, 2 on a usage error, 1 on any failure. */
+export async function main(argv) {
+  try {
+    const o = parseArgs(argv);
+    if (o.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    if (o.version) {
+      process.stdout.write(`ferry-build ${JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).version}\n`);
+      return 0;
+    }
+    await build(o);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`ferry-build: ${e.message}\n`);
+    if (e instanceof UsageError) {
+      process.stderr.write('try: ferry-build --help\n');
+      return 2;
+    }
+    return 1;
+  }
+}
+
+// Run as a command, however it was reached: `npx ferry-build` and npm
+// scripts go through a symlink in node_modules/.bin, so compare real paths
+// (comparing argv[1] as given with this file made the command a silent
+// no-op there).
+function isMain() {
+  if (!process.argv[1]) return false;
+  try {
+    return fs.realpathSync(process.argv[1]) === fs.realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) process.exitCode = await main(process.argv.slice(2));

@@ -7,6 +7,9 @@ export type FerryCode =
   | 'EFULL' | 'ECANCELED' | 'ENOTFOUND' | 'ECLOSED' | 'EREMOTE';
 
 export class FerryError extends Error {
+  /** Thrown by a System.handle handler, code is what the calling actor
+   * gets (FERRY_E*); any other error reaches it as EREMOTE. */
+  constructor(code: FerryCode, message: string, options?: { cause?: unknown; actor?: number });
   readonly name: 'FerryError';
   /** 'EDOWN', 'ETIMEDOUT', ... */
   readonly code: FerryCode;
@@ -86,8 +89,10 @@ export interface ActorRef {
 }
 
 export interface StartOptions {
-  /** The .wasm built by ferry-build. */
-  module: URL | string | ArrayBuffer | ArrayBufferView | Response | WebAssembly.Module;
+  /** The .wasm built by ferry-build: its URL (or a path, in Node), its
+   * bytes, a fetch Response, or the compiled module. (`& object` because
+   * WebAssembly.Module is an empty interface, which a number would match.) */
+  module: URL | string | ArrayBuffer | ArrayBufferView | Response | (WebAssembly.Module & object);
   /** Default mailbox bounds for every actor. */
   mailbox?: MailboxLimits;
   /** Bytes reserved for an unwound actor stack (256 KiB). */

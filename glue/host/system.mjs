@@ -9,10 +9,8 @@ import { borrowed, forgetOwner } from './loans.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
 import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree } from './envelope.mjs';
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
-import { isNode, onMessage, onWorkerError, compileModule } from '../platform.mjs';
-
-let Worker = globalThis.Worker;
-if (!Worker && isNode) ({ Worker } = await import('node:worker_threads'));
+import { onMessage, onWorkerError, compileModule } from '../platform.mjs';
+import { newWorker } from '../new-worker.mjs';
 
 /** Gives an error the blobs that came back with it (undelivered, bounced). */
 function withBlobs(err, xfer) {
@@ -77,7 +75,7 @@ export class System {
       return Promise.reject(e);
     }
     const id = this.#nextId++;
-    const worker = new Worker(new URL('../worker.mjs', import.meta.url), { type: 'module' });
+    const { worker, url: scriptURL } = newWorker();
     const a = new ActorRecord(id, name, worker);
     // A message that cannot be posted fails alone, at once (framing.mjs).
     a.out.onFail = (item, e) => this.#postFailed(a, item, e);
@@ -90,7 +88,7 @@ export class System {
     onWorkerError(worker, (err) => {
       if (a.state === STATE.DOWN) return;
       this._down(a, { code: 'EDOWN', name: err?.name || 'Error', message: `actor ${id} (${name}) worker failed: ${err?.message ?? err}`, stack: err?.stack });
-    });
+    }, scriptURL);
     const mailbox = { ...this.#opts.mailbox, ...(opts.mailbox || {}) };
     /** @type {import('../wire/protocol.mjs').InitCtl} */
     const msg = {

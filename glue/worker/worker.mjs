@@ -10,7 +10,7 @@ import { WorkerActor } from './actor.mjs';
 import { makeImports } from './imports.mjs';
 import { makeWasi } from './wasi.mjs';
 
-const host = await hostPort();
+const host = hostPort();
 
 /** @type {WorkerActor|null} */
 let actor = null;
