@@ -385,4 +385,13 @@ async function runAll() {
 
 window.ferryTests = { names: Object.keys(scenarios), run, runAll, plain };
 statusLine.textContent = 'ready';
-if (new URLSearchParams(location.search).get('run') === 'all') runAll();
+// ?run=all runs every scenario; with &report=URL (test/browser/firefox.mjs
+// adds it) the results are POSTed there, which is how Firefox ESR, which
+// playwright cannot drive, reports back.
+const query = new URLSearchParams(location.search);
+if (query.get('run') === 'all') {
+  runAll().then((results) => {
+    const to = query.get('report');
+    if (to) fetch(to, { method: 'POST', body: JSON.stringify({ userAgent: navigator.userAgent, results }) });
+  });
+}

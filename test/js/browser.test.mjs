@@ -175,3 +175,18 @@ describe('ferry in headless Chromium', () => {
     expect(r.value.systems.sort()).toEqual(['echo', 'pingpong', 'test']);
   });
 });
+
+describe('the same page in Firefox ESR', () => {
+  test('every scenario passes in firefox-esr (headless), reported by the page', async () => {
+    const { runInFirefox } = await import('../browser/firefox.mjs');
+    const posted = await runInFirefox(`${server.url}/test/browser/page.html?run=all`, { timeoutMs: 90000 });
+    expect(posted.userAgent).toMatch(/Firefox\//);
+    const failed = posted.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}${r.step ? ` (at: ${r.step})` : ''}`);
+    expect(failed).toEqual([]);
+    expect(posted.results.map((r) => r.name)).toEqual(
+      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'shutdown']);
+    const byName = Object.fromEntries(posted.results.map((r) => [r.name, r.value]));
+    expect(byName.detach).toEqual({ detachedAtReturn: true, bad: 'value.items[1].fn: functions cannot be sent' });
+    expect(byName.loan).toEqual({ byte1: 10, lent: 2, home: 1, copies: 0 });
+  }, 120000);
+});
