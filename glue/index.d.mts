@@ -4,7 +4,7 @@
 export type FerryCode =
   | 'OK' | 'EINVAL' | 'ENOMEM' | 'ENOSPC' | 'ETRUNCATED' | 'EMALFORMED' | 'EINVALID'
   | 'ETRAILING' | 'ELIMIT' | 'ETYPE' | 'ERANGE' | 'EMISSING' | 'EDOWN' | 'ETIMEDOUT'
-  | 'EFULL' | 'ECANCELED' | 'ENOTFOUND' | 'ECLOSED' | 'EREMOTE';
+  | 'EFULL' | 'ECANCELED' | 'ENOTFOUND' | 'ECLOSED' | 'EREMOTE' | 'EBUSY';
 
 export class FerryError extends Error {
   /** Thrown by a System.handle handler, code is what the calling actor
@@ -19,6 +19,13 @@ export class FerryError extends Error {
   readonly actor?: number;
   readonly remoteName?: string;
   readonly remoteStack?: string;
+  /** An undelivered or bounced message: where it was going, its type, its
+   * corr (0 for a send). */
+  readonly to?: number;
+  readonly messageType?: string;
+  readonly corr?: number;
+  /** The blobs it carried, given back (nothing is lost). */
+  readonly blobs?: Uint8Array[];
 }
 
 /** Why an actor stopped. */
@@ -48,13 +55,51 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Every copy ferry made in the actor's worker, in bytes, by kind
+ * (docs/api.md). Moving or lending a blob copies nothing. */
+export interface CopyStats {
+  /** Received envelopes copied into wasm memory. */
+  envelopeIn: number;
+  /** Sent envelopes copied out of wasm memory. */
+  envelopeOut: number;
+  /** ferry_blob_read: blob bytes into wasm memory. */
+  blobRead: number;
+  /** ferry_blob_write: wasm memory into a blob. */
+  blobWrite: number;
+  /** ferry_blob_from: wasm memory into a new blob. */
+  blobFrom: number;
+  /** ferry_blob_dup: the engine's copy of a blob. */
+  blobDup: number;
+}
+
+export interface LoanStats {
+  /** Blobs of this actor out on loan now. */
+  out: number;
+  /** Loans made, came home, lost with their borrower, ever. */
+  lent: number;
+  returned: number;
+  lost: number;
+  /** Blobs lent to this actor, ever, and how many it gave back. */
+  borrowed: number;
+  gaveBack: number;
+}
+
 export interface ActorStats {
+  /** Bytes across the wasm memory boundary, in and out (totals of copies). */
   bytesIn: number;
   bytesOut: number;
   messagesIn: number;
   messagesOut: number;
+  copies: CopyStats;
+  /** The sum of copies. */
+  copiedBytes: number;
+  /** Blobs held (home or borrowed). */
   blobs: number;
+  loans: LoanStats;
+  /** Messages and bytes (blobs included) waiting in the mailbox. */
   mailbox: number;
+  mailboxBytes: number;
+  /** Bytes of wasm memory. */
   memory: number;
 }
 
@@ -86,7 +131,35 @@ export interface ActorRef {
   stop(): Promise<DownReason>;
   stats(): Promise<ActorStats>;
   postRaw(envelope: ArrayBuffer): void;
+  /** A port another JS thread turns into a RemoteActor with connect(). */
+  connect(): MessagePort;
 }
+
+/** An actor reached from another JS thread (connect(port)). */
+export interface RemoteActor {
+  readonly id: number;
+  readonly name: string;
+  /** This thread's id as the actor sees it (the `from` of its messages). */
+  readonly self: number;
+  readonly alive: boolean;
+  readonly down: Promise<DownReason>;
+  onmessage: ((msg: { type: string; value: unknown; from: number }) => void) | null;
+  onerror: ((err: FerryError) => void) | null;
+  send(type: string, value?: unknown): void;
+  call<T = unknown>(type: string, value?: unknown, options?: CallOptions): Promise<T>;
+  /** Ends this thread's connection; calls still out reject ECLOSED. */
+  close(): void;
+}
+export const RemoteActor: { prototype: RemoteActor };
+
+/** In another JS thread: the port from ref.connect(), as a RemoteActor. */
+export function connect(port: MessagePort): Promise<RemoteActor>;
+
+/** Gives a blob an actor lent (ferry_blob_lend) back to it; the buffer is
+ * detached here afterwards. EINVAL for a buffer not on loan here. */
+export function release(buffer: ArrayBuffer | ArrayBufferView): void;
+/** Whether buffer is on loan to this thread now. */
+export function isBorrowed(buffer: ArrayBuffer | ArrayBufferView): boolean;
 
 export interface StartOptions {
   /** The .wasm built by ferry-build: its URL (or a path, in Node), its

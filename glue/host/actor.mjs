@@ -46,6 +46,8 @@ export class ActorRecord {
     this.waiters = [];
     /** ref.stats() calls waiting: seq -> resolve. */
     this.statsWaiters = new Map();
+    /** Status ports of other JS threads connected to it (ref.connect()). */
+    this.threads = [];
     this.downPromise = new Promise((r) => (this.resolveDown = r));
     this.ready = null; // {resolve, reject} of spawn()
     this.readyPromise = new Promise((resolve, reject) => (this.ready = { resolve, reject }));
@@ -221,6 +223,17 @@ export class ActorRef {
       this.#a.statsWaiters.set(seq, resolve);
       this.#a.control({ ctl: CTL.STATS, seq });
     });
+  }
+
+  /**
+   * A MessagePort another JS thread (a Web Worker or worker_threads
+   * Worker of the app's own) turns into a working actor handle with
+   * connect(port) from 'ferry': send, call, blobs and loans go straight
+   * between that thread and the actor, not through this one.
+   */
+  connect() {
+    this.#sys._check(this.#a);
+    return this.#sys._connectThread(this.#a);
   }
 
   /** Stops the actor (terminates its worker); resolves when it is down. */

@@ -6,6 +6,7 @@ import { FerryError, errorFromBody } from '../wire/errors.mjs';
 import { errorEnvelope, EnvelopeHead } from '../wire/head.mjs';
 import { unpack, envelopeOf } from '../wire/framing.mjs';
 import { borrowed, forgetOwner } from './loans.mjs';
+import { HELLO } from './remote.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
 import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree } from './envelope.mjs';
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
@@ -125,6 +126,19 @@ export class System {
 
   _corr() {
     return this.#nextCorr++;
+  }
+
+  // ref.connect(): a channel between another JS thread and actor a, which
+  // sees that thread as one more peer with an id of its own.
+  _connectThread(a) {
+    const id = this.#nextId++;
+    const data = new MessageChannel();
+    const status = new MessageChannel();
+    // The hello waits in the thread's end until it calls connect(port).
+    data.port1.postMessage({ ctl: HELLO, actor: a.id, name: a.name, self: id, status: status.port2 }, [status.port2]);
+    a.control({ ctl: CTL.PEER, id, port: data.port1 }, [data.port1]);
+    a.threads.push(status.port1);
+    return data.port2;
   }
 
   _check(a) {
@@ -335,6 +349,10 @@ export class System {
           `call "${p.type}" failed: ${reason.message}`, { actor: a.id }));
       }
     }
+    // (Not closed here: a port closed right after a post may drop it.
+    // The other thread's RemoteActor closes its end.)
+    for (const port of a.threads) port.postMessage({ ctl: CTL.DOWN, reason: { ...reason, actor: a.id } });
+    a.threads = [];
     const notice = this.#downCtl(a);
     for (const b of this.#actors.values()) {
       if (b !== a && b.state !== STATE.DOWN) b.control(notice);

@@ -405,3 +405,34 @@ describe('blobs built in place, loans, honest stats', () => {
     await lender.stop();
   });
 });
+
+describe('calls from other JS threads', () => {
+  test('a worker of the app connects to actors: calls, a loan, and their down', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const echo = await sys.spawn('echo');
+    const lender = await sys.spawn('lender');
+    await lender.call('make', { size: 3000 });
+    const w = new Worker(new URL('./fixtures/remote-thread.mjs', import.meta.url));
+    const next = () => new Promise((resolve) => w.once('message', resolve));
+    const echoPort = echo.connect();
+    const lenderPort = lender.connect();
+    w.postMessage({ echoPort, lenderPort }, [echoPort, lenderPort]);
+    const first = await next();
+    expect(first).toMatchObject({ step: 'released', reply: { from: 'a worker', n: [1, 2, 3] }, byte1: pattern(1), wasBorrowed: true, detached: true });
+    expect(first.ids[0]).toBe(echo.id);
+    expect(first.ids[1]).not.toBe(echo.id);
+    let st;
+    do st = await lender.call('state'); while (st.a === 0);
+    expect(st.rc).toBe(BLOB.HOME);
+    const second = next();
+    await echo.stop();
+    expect(await second).toMatchObject({ step: 'down', reason: { name: 'Stopped', actor: echo.id }, after: 'EDOWN' });
+    await w.terminate();
+    await lender.stop();
+  });
+
+  test('connect() refuses what is not a port', async () => {
+    const { connect } = await import('../../glue/index.mjs');
+    await expect(connect({})).rejects.toThrow(/takes the MessagePort that ref.connect\(\) returned/);
+  });
+});

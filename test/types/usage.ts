@@ -1,6 +1,9 @@
 // Compiled with tsc --noEmit by test/js/types.test.mjs: the declarations
 // in glue/*.d.ts must describe the API as documented.
-import { System, transfer, FerryError, type ActorRef, type DownReason } from '../../glue/index.mjs';
+import {
+  System, transfer, FerryError, release, isBorrowed, connect,
+  type ActorRef, type DownReason, type RemoteActor, type ActorStats,
+} from '../../glue/index.mjs';
 import { encode, decode, OutOfBand } from '../../glue/serializer.mjs';
 
 async function main(): Promise<void> {
@@ -13,7 +16,15 @@ async function main(): Promise<void> {
   echo.down.then((reason: DownReason) => reason.message.length + n);
   echo.onerror = (e: FerryError) => console.log(e.code, e.errno);
   sys.handle('hold', async (value) => value);
-  const stats = await echo.stats();
+  const stats: ActorStats = await echo.stats();
+  const copied: number = stats.copies.blobDup + stats.copiedBytes + stats.loans.out;
+  const chunk = await echo.call<{ data: Uint8Array }>('get');
+  if (isBorrowed(chunk.data)) release(chunk.data);
+  echo.onerror = (e: FerryError) => console.log(e.to, e.messageType, e.corr, e.blobs?.length, copied);
+  const port: MessagePort = echo.connect();
+  const remote: RemoteActor = await connect(port);
+  await remote.call('get', { key: 'a' }, { timeout: 10 });
+  remote.close();
   console.log(stats.bytesIn, sys.actors.length, encode({ a: 1 }).byteLength, decode(new Uint8Array([0])), new OutOfBand(1).index);
   await echo.stop();
   await sys.shutdown();
