@@ -32,7 +32,7 @@ extern "C" {
     XX(ECANCELED, -15, "operation was cancelled")                              \
     XX(ENOTFOUND, -16, "no such actor or type")                                \
     XX(ECLOSED, -17, "system is shut down")                                    \
-    XX(EREMOTE, -18, "the peer replied with an error")                        \
+    XX(EREMOTE, -18, "the peer replied with an error")                         \
     XX(EBUSY, -19, "blob is out on loan")
 
 enum ferry_errno {

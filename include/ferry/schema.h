@@ -63,7 +63,6 @@ typedef struct ferry_bytes {
 /* An actor id. 0 is "no actor". */
 typedef uint32_t ferry_id;
 
-
 /* A generic variable-length array, for arrays of arrays: an array whose
  * elements are ferry_vec holds pointer-and-count elements. */
 typedef struct ferry_vec {

@@ -29,6 +29,7 @@
  * the compiler makes of the C signature; the test checks it against the
  * built module.
  */
+// clang-format off
 #define FY_IMPORTS(X)                                                          \
     /* Waits for the next message (corr 0) or for the reply or error with   \
      * this corr, up to timeout_ms (-1: forever). Returns the envelope's    \
@@ -69,6 +70,7 @@
     X(fy_deadline, void, (double corr, int timeout_ms), "(f64,i32)->()")       \
     /* Starts (on != 0) or stops watching actor id for its down. */         \
     X(fy_monitor, int, (uint32_t id, int on), "(i32,i32)->i32")
+// clang-format on
 
 /* The words fy_take writes to meta. */
 enum {

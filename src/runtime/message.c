@@ -32,8 +32,8 @@ static int fy_post_env(ferry_id to, int kind, const char *type, uint64_t corr,
     fy_env_head(head, hlen, kind, type, tlen, corr);
     uint32_t stack_segs[FY_SEG_WORDS * 8];
     size_t nsegs = 1 + nbody;
-    uint32_t *segs = nsegs <= 8 ? stack_segs
-                                : malloc(FY_SEG_WORDS * nsegs * sizeof *segs);
+    uint32_t *segs =
+        nsegs <= 8 ? stack_segs : malloc(FY_SEG_WORDS * nsegs * sizeof *segs);
     if (!segs) {
         if (head != small)
             free(head);

@@ -28,7 +28,6 @@ const char *ferry_kind_name(ferry_kind k) {
     return (unsigned)k < FERRY_K__COUNT ? fy_kind_names[k] : "unknown";
 }
 
-
 #define FY_PATH_MAX 64
 
 typedef struct fy_dec {

@@ -99,8 +99,8 @@ static void fan(ferry_msg *call, const req *q) {
         ferry_cbor_buf_init_fixed(&b, body, sizeof body);
         ferry_cbor_put_uint(&b, i);
         done[i] = false;
-        int rc = ferry_call_async_raw(q->to, "x", b.data, b.len, q->ms,
-                                      &corrs[i]);
+        int rc =
+            ferry_call_async_raw(q->to, "x", b.data, b.len, q->ms, &corrs[i]);
         if (rc) {
             r.rc = rc;
             reply_report(call, r);
@@ -306,8 +306,8 @@ static int lender_main(ferry_msg *init) {
             int rc = ferry_blob_valid(kept) ? FERRY_OK : FERRY_ENOMEM;
             for (uint32_t off = 0; off < q.size && rc == FERRY_OK;
                  off += sizeof chunk) {
-                uint32_t n = q.size - off < sizeof chunk ? q.size - off
-                                                         : sizeof chunk;
+                uint32_t n =
+                    q.size - off < sizeof chunk ? q.size - off : sizeof chunk;
                 for (uint32_t i = 0; i < n; i++)
                     chunk[i] = pattern(off + i);
                 rc = ferry_blob_write(kept, off, chunk, n);
