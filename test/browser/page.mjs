@@ -324,6 +324,21 @@ scenarios.async = async () => {
   return { detail: '3 async replies; monitor heard the trap', value: { answered: r.a, pings: r.e, heard: last.text.split(':')[0] } };
 };
 
+// spawn waits for init (an actor that returns in init rejects it), and a
+// send to an actor that never existed comes back with its blob.
+scenarios.reports = async () => {
+  const sys = needSystem('test');
+  step = 'spawn picky with a bad init';
+  const e = await rejection(sys.spawn('picky', { init: 0 }), 'spawn of an actor that returns in its init');
+  check(e.code === 'EDOWN' && /returned 2/.test(e.message), `spawn should reject EDOWN "returned 2", got ${e.code}: ${e.message}`);
+  step = 'asker posts a blob to actor 99999';
+  const asker = await sys.spawn('asker');
+  const r = await asker.call('post', { to: 99999, size: 1000 });
+  check(r.rc === -16 && r.c === 1 && r.d === 1000 && r.text === 'hello', `the report should name it and give the blob back, got ${show(r)}`);
+  await asker.stop();
+  return { detail: 'init failure rejects spawn; undelivered send reported with its blob', value: { spawn: e.code, report: r } };
+};
+
 // Every System shuts down; nothing can be spawned afterwards.
 scenarios.shutdown = async () => {
   const names = Object.keys(systems);

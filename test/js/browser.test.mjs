@@ -170,6 +170,12 @@ describe('ferry in headless Chromium', () => {
     expect(r.value.heard).toBe('Trap');
   });
 
+  test('spawn waits for init; an undelivered send comes back with its blob', async () => {
+    const r = await scenario('reports');
+    expect(r.value.spawn).toBe('EDOWN');
+    expect(r.value.report).toMatchObject({ rc: -16, a: 99999, c: 1, d: 1000, text: 'hello' });
+  });
+
   test('shutdown ends every System', async () => {
     const r = await scenario('shutdown');
     expect(r.value.systems.sort()).toEqual(['echo', 'pingpong', 'test']);
@@ -184,7 +190,7 @@ describe('the same page in Firefox ESR', () => {
     const failed = posted.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}${r.step ? ` (at: ${r.step})` : ''}`);
     expect(failed).toEqual([]);
     expect(posted.results.map((r) => r.name)).toEqual(
-      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'shutdown']);
+      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'reports', 'shutdown']);
     const byName = Object.fromEntries(posted.results.map((r) => [r.name, r.value]));
     expect(byName.detach).toEqual({ detachedAtReturn: true, bad: 'value.items[1].fn: functions cannot be sent' });
     expect(byName.loan).toEqual({ byte1: 10, lent: 2, home: 1, copies: 0 });
