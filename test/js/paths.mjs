@@ -22,3 +22,13 @@ export function mustExist(file) {
 
 export const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) || [], (b) => parseInt(b, 16));
 export const bytesToHex = (b) => Buffer.from(b).toString('hex');
+
+/** What promise p rejects with; fails the test when it resolves. */
+export async function rejection(p) {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import { System, transfer, release, isBorrowed, FerryError } from '../../glue/index.mjs';
 import { Outbox } from '../../glue/wire/framing.mjs';
-import { wasmDir, mustExist } from './paths.mjs';
+import { wasmDir, mustExist, rejection } from './paths.mjs';
 
 jest.setTimeout(60000);
 
@@ -46,14 +46,6 @@ const letGo = () => {
   return h.length;
 };
 
-async function rejection(p) {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectEinval(fn, message) {
   let err = null;

@@ -6,7 +6,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { jest } from '@jest/globals';
 import { System, transfer, FerryError, postItems } from '../../glue/index.mjs';
 import { encodeToArrayBuffer } from '../../glue/serializer.mjs';
-import { wasmDir, mustExist } from './paths.mjs';
+import { wasmDir, mustExist, rejection } from './paths.mjs';
 
 jest.setTimeout(60000);
 
@@ -36,14 +36,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function rejection(p) {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('calls and sends', () => {
   test('echo answers a call with the value sent', async () => {
