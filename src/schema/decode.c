@@ -99,7 +99,19 @@ fy_dec_fail(fy_dec *d, int code, size_t offset, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(e->message, sizeof e->message, "%s: %s", e->path, msg);
+    /* "path: msg", cut to fit. Joined by hand: gcc's -Wformat-truncation
+     * rightly sees that a snprintf of both may not fit, and cutting is
+     * what is meant here. */
+    size_t pl = strnlen(e->path, sizeof e->path);
+    if (pl > sizeof e->message - 3)
+        pl = sizeof e->message - 3;
+    memcpy(e->message, e->path, pl);
+    memcpy(e->message + pl, ": ", 2);
+    size_t ml = strnlen(msg, sizeof msg);
+    if (ml > sizeof e->message - pl - 3)
+        ml = sizeof e->message - pl - 3;
+    memcpy(e->message + pl + 2, msg, ml);
+    e->message[pl + 2 + ml] = '\0';
     return code;
 }
 
