@@ -7,7 +7,8 @@
 // binaries report their own case counts; a binary that dies before its
 // summary (a crash, a sanitizer report) counts as one failure.
 //
-// Options: --no-fuzz (skip the 60 s fuzz run), --only c|wasm|js.
+// Options: --no-fuzz (skip the 60 s fuzz run), --only c|wasm|js. The C
+// suites run twice natively: clang with sanitizers, and gcc.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,6 +68,7 @@ if (!only || only === 'c') {
   meson('build/native', 'C native (ASan+UBSan, libcbor diff' + (noFuzz ? ')' : ', fuzz)'),
     noFuzz ? ['--no-suite', 'fuzz'] : []);
 }
+if (!only || only === 'c') meson('build/gcc', 'C native (gcc)', ['--no-suite', 'fuzz']);
 if (!only || only === 'wasm') meson('build/wasm', 'C wasm (node)');
 if (!only || only === 'js') {
   const out = path.join(root, 'build', 'jest-results.json');
