@@ -62,7 +62,8 @@ const CTL = Object.freeze({
  *   init: ArrayBuffer, initXfer: ArrayBuffer[]|null,
  *   limits: {messages: number, bytes: number}, asyncStack: number,
  *   reusePartial?: boolean}} InitCtl
- * @typedef {{ctl: 'peer', id: number, port: MessagePort}} PeerCtl
+ * @typedef {{ctl: 'peer', id: number, port: MessagePort, thread?: boolean}} PeerCtl
+ *   thread: the port leads to a JS thread (ref.connect()), not an actor
  * @typedef {{ctl: 'peer-fail', id: number, code: string, message: string}} PeerFailCtl
  * @typedef {{ctl: 'down', id: number, code: string, message: string,
  *   reason?: DownReason}} PeerDownCtl
@@ -950,6 +951,10 @@ modules['worker/blobs.mjs'] = (() => {
 // life if the buffer still arrives).
 const { BLOB } = modules['worker/abi.mjs'];
 
+// How long after a loan's deadline the owner waits for the buffer before it
+// calls the loan lost (the borrower returns it at the deadline).
+const OVERDUE_GRACE_MS = 2000;
+
 /**
  * @typedef {object} Entry
  * @property {ArrayBuffer|null} buf null while LENT or LOST
@@ -1066,7 +1071,12 @@ class Blobs {
         e.state = BLOB.LENT;
         e.loan = id;
         e.peer = to;
+        e.size = e.buf.byteLength;
         e.buf = null;
+        // The borrower's side enforces the deadline; if nothing has come
+        // back some time after it (the borrower vanished without a word, a
+        // JS thread that ended), the owner is told it is lost.
+        if (e.lend > 0) e.timer = setTimeout(() => this.#overdue(h, id), e.lend + OVERDUE_GRACE_MS);
         e.lend = -1;
         this.#lent.set(id, h);
         this.stats.lent++;
@@ -1091,8 +1101,13 @@ class Blobs {
   returned(loan, buf) {
     const h = this.#lent.get(loan);
     if (h === undefined) return false;
-    this.#lent.delete(loan);
     const e = this.#map.get(h);
+    // Only the buffer that left comes home: a borrower that sent it on
+    // cannot hand back an empty (detached) one in its place.
+    if (!(buf instanceof ArrayBuffer) || buf.byteLength !== e.size) return false;
+    this.#lent.delete(loan);
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = null;
     const borrower = e.peer;
     e.buf = buf;
     e.state = BLOB.HOME;
@@ -1110,18 +1125,29 @@ class Blobs {
     if (h === undefined) return;
     this.#lent.delete(loan);
     const e = this.#map.get(h);
-    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0 });
+    if (e.timer) clearTimeout(e.timer);
+    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0, timer: null });
+  }
+
+  #overdue(h, loan) {
+    const e = this.#map.get(h);
+    if (!e || e.state !== BLOB.LENT || e.loan !== loan) return;
+    e.timer = null;
+    e.state = BLOB.LOST;
+    this.stats.lost++;
+    this.hooks.notify('ferry.loan.lost', h, e.peer);
   }
 
   /** Actor id went down: what we lent it is lost (unless it still comes). */
   peerDown(id) {
-    for (const [loan, h] of this.#lent) {
+    for (const h of this.#lent.values()) {
       const e = this.#map.get(h);
       if (e.peer !== id || e.state !== BLOB.LENT) continue;
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = null;
       e.state = BLOB.LOST;
       this.stats.lost++;
       this.hooks.notify('ferry.loan.lost', h, id);
-      void loan;
     }
   }
 
@@ -1374,8 +1400,9 @@ class Ports {
     }
   }
 
-  /** The host gave us a port to actor id: envelopes that waited for it go. */
-  connect(id, port) {
+  /** The host gave us a port to actor id (or to a JS thread that
+   * connected, `thread`): envelopes that waited for it go. */
+  connect(id, port, thread = false) {
     const actor = this.actor;
     const peer = this.peers.get(id) || { port: null, out: null, pending: [] };
     peer.port = port;
@@ -1391,6 +1418,16 @@ class Ports {
       unpack(data, receive);
       actor.wake();
     });
+    // A port whose other end closes (a JS thread that connected with
+    // ref.connect() and ended; Node says so, browsers may not) is a peer
+    // that went away: loans to it are lost, calls to it fail.
+    const closed = () => {
+      if (this.peers.get(id) === peer) this.gone(id, 'EDOWN', `the thread connected as ${id} closed its port`);
+    };
+    // (Only for threads: an actor's down comes from the host, with its
+    // reason, and must not be beaten by the port's close.)
+    if (thread && typeof port.on === 'function') port.on('close', closed);
+    else if (thread) port.addEventListener?.('close', closed);
     for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer, it.loans);
     peer.pending = null;
     if (!peer.out.empty) this.queued(peer.out);
@@ -1607,6 +1644,7 @@ class WorkerActor {
     };
     this.monitors = new Set(); // actor ids C asked to hear the down of
     this.deadlines = new Map(); // corr of an async call -> performance.now() deadline
+    this.deadlineMs = new Map(); // corr -> its timeout, for the error's words
     this.deadlineTimer = null;
     this.deadlineAt = Infinity;
     this.readySent = false;
@@ -1801,11 +1839,15 @@ class WorkerActor {
     if (!this.outstanding.has(corr)) return;
     const at = performance.now() + ms;
     this.deadlines.set(corr, at);
+    this.deadlineMs.set(corr, ms);
     if (this.deadlineTimer === null || at < this.deadlineAt) this.armDeadlines(at);
   }
 
   clearDeadline(corr) {
-    if (this.deadlines.size) this.deadlines.delete(corr);
+    if (this.deadlines.size) {
+      this.deadlines.delete(corr);
+      this.deadlineMs.delete(corr);
+    }
   }
 
   armDeadlines(at) {
@@ -1822,11 +1864,12 @@ class WorkerActor {
     let next = Infinity;
     for (const [corr, at] of this.deadlines) {
       if (at <= now + 1) {
-        this.deadlines.delete(corr);
+        const ms = this.deadlineMs.get(corr);
+        this.clearDeadline(corr);
         const to = this.outstanding.get(corr);
         this.giveUp(corr);
         this.deliver(errorEnvelope('ferry.timeout', corr, 'ETIMEDOUT',
-          `call to actor ${to} timed out`), null, to ?? 0, KIND.ERROR, corr);
+          `call ${corr} from actor ${this.id} (${this.label}) to actor ${to} timed out after ${ms} ms`), null, to ?? 0, KIND.ERROR, corr);
       } else if (at < next) next = at;
     }
     if (next < Infinity) this.armDeadlines(next);
@@ -2343,7 +2386,7 @@ function control(msg) {
       init(msg);
       break;
     case CTL.PEER:
-      actor?.ports.connect(msg.id, msg.port);
+      actor?.ports.connect(msg.id, msg.port, !!msg.thread);
       break;
     case CTL.STATS:
       host.postMessage({

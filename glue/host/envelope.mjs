@@ -18,6 +18,7 @@ import { encode as cborEncode, decode as cborDecode, OutOfBand, TAG_OOB } from '
 import { Writer } from '../wire/writer.mjs';
 import { writeEnvelopeHead, EnvelopeHead } from '../wire/head.mjs';
 import { FerryError } from '../wire/errors.mjs';
+import { isBorrowed } from './loans.mjs';
 
 /** Whether buf is detached (transferred away). Node 20 has no
  * ArrayBuffer.prototype.detached: a view over a detached buffer throws. */
@@ -78,6 +79,7 @@ let xfer = null;
 
 function outOfBand(buf) {
   if (isDetached(buf)) throw new BadValue('transfer(): this ArrayBuffer was already transferred (it is detached)');
+  if (isBorrowed(buf)) throw new BadValue('transfer(): this buffer is on loan to this thread and cannot be sent on: release() it, or send a copy (.slice())');
   if (!xfer) xfer = [];
   else if (xfer.includes(buf)) throw new BadValue('transfer(): the same ArrayBuffer appears twice in one message');
   xfer.push(buf);

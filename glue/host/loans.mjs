@@ -38,8 +38,9 @@ function giveBack(buf) {
  */
 export function release(x) {
   const buf = ArrayBuffer.isView(x) ? x.buffer : x;
-  if (!(buf instanceof ArrayBuffer)) throw new TypeError('release() takes the Uint8Array or ArrayBuffer of a lent blob');
-  if (!giveBack(buf)) throw new FerryError('EINVAL', 'release(): this buffer is not on loan to this thread (never lent, or already given back)');
+  if (!(buf instanceof ArrayBuffer)) throw new FerryError('EINVAL', 'release() takes the Uint8Array or ArrayBuffer of a lent blob');
+  if (!book.has(buf)) throw new FerryError('EINVAL', 'release(): this buffer is not on loan to this thread (never lent, or already given back)');
+  giveBack(buf);
 }
 
 /** Whether x is a buffer on loan to this thread now. */
@@ -52,6 +53,12 @@ export function loansFrom(a) {
   let n = 0;
   for (const e of book.values()) if (e.owner === a) n++;
   return n;
+}
+
+/** Gives back every loan of owner `a` held here (this thread stops
+ * talking to it: RemoteActor.close()). */
+export function returnAll(a) {
+  for (const [buf, e] of [...book]) if (e.owner === a) giveBack(buf);
 }
 
 /** The owner went down: its loans are void (nobody to give them to). */

@@ -20,7 +20,7 @@ import { FerryError, errorFromBody } from '../wire/errors.mjs';
 import { unpack, Outbox } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
 import { encodeEnvelope, decodeEnvelope, writer } from './envelope.mjs';
-import { borrowed } from './loans.mjs';
+import { borrowed, returnAll, forgetOwner } from './loans.mjs';
 
 /** The hello the System posts first on a connection's port. */
 export const HELLO = 'hello';
@@ -113,6 +113,8 @@ export class RemoteActor {
 
   /** Ends this thread's connection (calls still out reject ECLOSED). */
   close() {
+    // What the actor lent to this thread goes home before the port closes.
+    returnAll(this);
     this.#gone({ code: 'ECLOSED', name: 'Closed', message: 'the connection was closed' });
     this.#port.close?.();
     this.#status.close?.();
@@ -165,6 +167,7 @@ export class RemoteActor {
 
   #gone(reason) {
     if (this.state === 'down') return;
+    if (reason.code !== 'ECLOSED') forgetOwner(this);
     this.state = 'down';
     this.reason = reason;
     for (const p of [...this.#pending.values()]) {

@@ -136,7 +136,7 @@ export class System {
     const status = new MessageChannel();
     // The hello waits in the thread's end until it calls connect(port).
     data.port1.postMessage({ ctl: HELLO, actor: a.id, name: a.name, self: id, status: status.port2 }, [status.port2]);
-    a.control({ ctl: CTL.PEER, id, port: data.port1 }, [data.port1]);
+    a.control({ ctl: CTL.PEER, id, port: data.port1, thread: true }, [data.port1]);
     a.threads.push(status.port1);
     return data.port2;
   }
@@ -216,7 +216,9 @@ export class System {
   #downCtl(b) {
     const r = b.reason;
     return {
-      ctl: CTL.PEER_DOWN, id: b.id, code: 'EDOWN', message: `actor ${b.id} (${b.name}) is down: ${r.message}`,
+      ctl: CTL.PEER_DOWN, id: b.id, code: 'EDOWN',
+      // Reasons the glue writes already name the actor; others get its name.
+      message: r.message.startsWith(`actor ${b.id} `) ? r.message : `actor ${b.id} (${b.name}) is down: ${r.message}`,
       reason: { name: r.name, normal: !!r.normal, exitCode: r.exitCode ?? 0 },
     };
   }

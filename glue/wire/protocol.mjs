@@ -54,7 +54,8 @@ export const CTL = Object.freeze({
  *   init: ArrayBuffer, initXfer: ArrayBuffer[]|null,
  *   limits: {messages: number, bytes: number}, asyncStack: number,
  *   reusePartial?: boolean}} InitCtl
- * @typedef {{ctl: 'peer', id: number, port: MessagePort}} PeerCtl
+ * @typedef {{ctl: 'peer', id: number, port: MessagePort, thread?: boolean}} PeerCtl
+ *   thread: the port leads to a JS thread (ref.connect()), not an actor
  * @typedef {{ctl: 'peer-fail', id: number, code: string, message: string}} PeerFailCtl
  * @typedef {{ctl: 'down', id: number, code: string, message: string,
  *   reason?: DownReason}} PeerDownCtl

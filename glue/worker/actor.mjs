@@ -74,6 +74,7 @@ export class WorkerActor {
     };
     this.monitors = new Set(); // actor ids C asked to hear the down of
     this.deadlines = new Map(); // corr of an async call -> performance.now() deadline
+    this.deadlineMs = new Map(); // corr -> its timeout, for the error's words
     this.deadlineTimer = null;
     this.deadlineAt = Infinity;
     this.readySent = false;
@@ -268,11 +269,15 @@ export class WorkerActor {
     if (!this.outstanding.has(corr)) return;
     const at = performance.now() + ms;
     this.deadlines.set(corr, at);
+    this.deadlineMs.set(corr, ms);
     if (this.deadlineTimer === null || at < this.deadlineAt) this.armDeadlines(at);
   }
 
   clearDeadline(corr) {
-    if (this.deadlines.size) this.deadlines.delete(corr);
+    if (this.deadlines.size) {
+      this.deadlines.delete(corr);
+      this.deadlineMs.delete(corr);
+    }
   }
 
   armDeadlines(at) {
@@ -289,11 +294,12 @@ export class WorkerActor {
     let next = Infinity;
     for (const [corr, at] of this.deadlines) {
       if (at <= now + 1) {
-        this.deadlines.delete(corr);
+        const ms = this.deadlineMs.get(corr);
+        this.clearDeadline(corr);
         const to = this.outstanding.get(corr);
         this.giveUp(corr);
         this.deliver(errorEnvelope('ferry.timeout', corr, 'ETIMEDOUT',
-          `call to actor ${to} timed out`), null, to ?? 0, KIND.ERROR, corr);
+          `call ${corr} from actor ${this.id} (${this.label}) to actor ${to} timed out after ${ms} ms`), null, to ?? 0, KIND.ERROR, corr);
       } else if (at < next) next = at;
     }
     if (next < Infinity) this.armDeadlines(next);

@@ -17,6 +17,10 @@
 // life if the buffer still arrives).
 import { BLOB } from './abi.mjs';
 
+// How long after a loan's deadline the owner waits for the buffer before it
+// calls the loan lost (the borrower returns it at the deadline).
+const OVERDUE_GRACE_MS = 2000;
+
 /**
  * @typedef {object} Entry
  * @property {ArrayBuffer|null} buf null while LENT or LOST
@@ -133,7 +137,12 @@ export class Blobs {
         e.state = BLOB.LENT;
         e.loan = id;
         e.peer = to;
+        e.size = e.buf.byteLength;
         e.buf = null;
+        // The borrower's side enforces the deadline; if nothing has come
+        // back some time after it (the borrower vanished without a word, a
+        // JS thread that ended), the owner is told it is lost.
+        if (e.lend > 0) e.timer = setTimeout(() => this.#overdue(h, id), e.lend + OVERDUE_GRACE_MS);
         e.lend = -1;
         this.#lent.set(id, h);
         this.stats.lent++;
@@ -158,8 +167,13 @@ export class Blobs {
   returned(loan, buf) {
     const h = this.#lent.get(loan);
     if (h === undefined) return false;
-    this.#lent.delete(loan);
     const e = this.#map.get(h);
+    // Only the buffer that left comes home: a borrower that sent it on
+    // cannot hand back an empty (detached) one in its place.
+    if (!(buf instanceof ArrayBuffer) || buf.byteLength !== e.size) return false;
+    this.#lent.delete(loan);
+    if (e.timer) clearTimeout(e.timer);
+    e.timer = null;
     const borrower = e.peer;
     e.buf = buf;
     e.state = BLOB.HOME;
@@ -177,18 +191,29 @@ export class Blobs {
     if (h === undefined) return;
     this.#lent.delete(loan);
     const e = this.#map.get(h);
-    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0 });
+    if (e.timer) clearTimeout(e.timer);
+    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0, timer: null });
+  }
+
+  #overdue(h, loan) {
+    const e = this.#map.get(h);
+    if (!e || e.state !== BLOB.LENT || e.loan !== loan) return;
+    e.timer = null;
+    e.state = BLOB.LOST;
+    this.stats.lost++;
+    this.hooks.notify('ferry.loan.lost', h, e.peer);
   }
 
   /** Actor id went down: what we lent it is lost (unless it still comes). */
   peerDown(id) {
-    for (const [loan, h] of this.#lent) {
+    for (const h of this.#lent.values()) {
       const e = this.#map.get(h);
       if (e.peer !== id || e.state !== BLOB.LENT) continue;
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = null;
       e.state = BLOB.LOST;
       this.stats.lost++;
       this.hooks.notify('ferry.loan.lost', h, id);
-      void loan;
     }
   }
 

@@ -118,8 +118,9 @@ export class Ports {
     }
   }
 
-  /** The host gave us a port to actor id: envelopes that waited for it go. */
-  connect(id, port) {
+  /** The host gave us a port to actor id (or to a JS thread that
+   * connected, `thread`): envelopes that waited for it go. */
+  connect(id, port, thread = false) {
     const actor = this.actor;
     const peer = this.peers.get(id) || { port: null, out: null, pending: [] };
     peer.port = port;
@@ -135,6 +136,16 @@ export class Ports {
       unpack(data, receive);
       actor.wake();
     });
+    // A port whose other end closes (a JS thread that connected with
+    // ref.connect() and ended; Node says so, browsers may not) is a peer
+    // that went away: loans to it are lost, calls to it fail.
+    const closed = () => {
+      if (this.peers.get(id) === peer) this.gone(id, 'EDOWN', `the thread connected as ${id} closed its port`);
+    };
+    // (Only for threads: an actor's down comes from the host, with its
+    // reason, and must not be beaten by the port's close.)
+    if (thread && typeof port.on === 'function') port.on('close', closed);
+    else if (thread) port.addEventListener?.('close', closed);
     for (const it of peer.pending || []) peer.out.addItem(it.buf, it.xfer, it.loans);
     peer.pending = null;
     if (!peer.out.empty) this.queued(peer.out);

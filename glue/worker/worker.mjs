@@ -56,7 +56,7 @@ function control(msg) {
       init(msg);
       break;
     case CTL.PEER:
-      actor?.ports.connect(msg.id, msg.port);
+      actor?.ports.connect(msg.id, msg.port, !!msg.thread);
       break;
     case CTL.STATS:
       host.postMessage({

@@ -118,7 +118,9 @@ int ferry_call(ferry_id to, const char *type, const ferry_schema *s,
 int ferry_call_raw(ferry_id to, const char *type, const void *cbor, size_t len,
                    ferry_msg *reply, int timeout_ms);
 
-/* Answers a FERRY_MSG_CALL. Replying to anything else is FERRY_EINVAL. */
+/* Answers a FERRY_MSG_CALL. Replying to anything else is FERRY_EINVAL.
+ * The call may be kept across later ferry_recv calls and answered when
+ * the answer is ready (free it after replying). */
 int ferry_reply(const ferry_msg *req, const ferry_schema *s, const void *value);
 int ferry_reply_raw(const ferry_msg *req, const void *cbor, size_t len);
 /* Answers with an error body {code, name, message}: code is a FERRY_E*

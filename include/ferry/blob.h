@@ -25,7 +25,8 @@ typedef struct ferry_blob {
 
 #define FERRY_BLOB_NONE ((ferry_blob){0})
 
-/* Size in bytes, or a negative FERRY_EINVAL for a handle not held here. */
+/* Size in bytes, or negative: FERRY_EINVAL for a handle not known here,
+ * FERRY_EBUSY while it is out on loan. */
 int64_t ferry_blob_size(ferry_blob b);
 
 /* Copies len bytes at offset off of the blob into dst (wasm memory).

@@ -269,7 +269,7 @@ describe('monitors', () => {
     let last;
     do last = await watcher.call('last'); while (last.a === 0);
     expect(last).toMatchObject({ a: 1, b: crash.id, e: crash.id, rc: EDOWN, d: 0 });
-    expect(last.text).toBe(`Trap: actor ${crash.id} (crash) is down: ${reason.message}`);
+    expect(last.text).toBe(`Trap: ${reason.message}`); // the reason names the actor once
     await watcher.stop();
   });
 
@@ -426,5 +426,78 @@ describe('calls from other JS threads', () => {
   test('connect() refuses what is not a port', async () => {
     const { connect } = await import('../../glue/index.mjs');
     await expect(connect({})).rejects.toThrow(/takes the MessagePort that ref.connect\(\) returned/);
+  });
+});
+
+describe('loans that cannot come home the usual way', () => {
+  test('a JS borrower cannot send a lent buffer on; release() still brings the whole blob home', async () => {
+    const lender = await sys.spawn('lender');
+    const echo = await sys.spawn('echo');
+    await lender.call('make', { size: 1 << 16 });
+    const r = await lender.call('get');
+    const e = await rejection(echo.call('blob', { data: transfer(r.data) }));
+    expect(e.code).toBe('EINVAL');
+    expect(e.message).toMatch(/^value\.data: transfer\(\): this buffer is on loan to this thread and cannot be sent on/);
+    expect(isBorrowed(r.data)).toBe(true);
+    release(r.data);
+    let st;
+    do st = await lender.call('state'); while (st.a === 0);
+    expect(st).toMatchObject({ rc: BLOB.HOME, c: pattern(1) });
+    expectEinval(() => release({ not: 'a buffer' }), 'release() takes the Uint8Array or ArrayBuffer of a lent blob');
+    await Promise.all([lender.stop(), echo.stop()]);
+  });
+
+  test('a connected thread that closes gives its loans back; one that is killed makes them lost', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const lender = await sys.spawn('lender');
+    await lender.call('make', { size: 5000 });
+    const run = async (close) => {
+      const w = new Worker(new URL('./fixtures/remote-holder.mjs', import.meta.url), { workerData: { close } });
+      const messages = [];
+      const next = () => new Promise((resolve) => w.once('message', (m) => resolve(messages.push(m) && m)));
+      const port = lender.connect();
+      w.postMessage({ port }, [port]);
+      expect(await next()).toEqual({ holding: 5000 });
+      if (close) expect(await next()).toEqual({ closed: true, detached: true });
+      return w;
+    };
+    const w1 = await run(true);
+    let st;
+    do st = await lender.call('state'); while (st.a === 0);
+    expect(st).toMatchObject({ rc: BLOB.HOME, a: 1, b: 0 });
+    await w1.terminate();
+    const w2 = await run(false);
+    expect((await lender.call('state')).rc).toBe(BLOB.LENT);
+    await w2.terminate(); // the thread dies holding it: its port closes
+    do st = await lender.call('state'); while (st.b === 0);
+    expect(st).toMatchObject({ rc: BLOB.LOST, a: 1, b: 1, d: 0 });
+    await lender.stop();
+  });
+
+  test('an owner whose borrower vanished without a word calls the loan lost after its deadline', async () => {
+    const { Blobs } = await import('../../glue/worker/blobs.mjs');
+    jest.useFakeTimers();
+    try {
+      const told = [];
+      const blobs = new Blobs({ giveBack: () => {}, notify: (type, h, borrower) => told.push([type, h, borrower]) });
+      const h = blobs.add(new ArrayBuffer(100));
+      expect(blobs.lend(h, 50)).toBe(true);
+      const { xfer, loans } = blobs.release([h], 7);
+      expect([xfer[0].byteLength, loans]).toEqual([100, [0, 1, 50]]);
+      expect(blobs.state(h)).toBe(BLOB.LENT);
+      // A buffer of another size is not ours: not accepted as the return.
+      expect(blobs.returned(1, new ArrayBuffer(0))).toBe(false);
+      jest.advanceTimersByTime(50);
+      expect(told).toEqual([]); // the borrower's own deadline, plus grace
+      jest.advanceTimersByTime(5000);
+      expect(told).toEqual([['ferry.loan.lost', h, 7]]);
+      expect(blobs.state(h)).toBe(BLOB.LOST);
+      // If it still arrives, it is home again.
+      expect(blobs.returned(1, xfer[0])).toBe(true);
+      expect(blobs.state(h)).toBe(BLOB.HOME);
+      expect(told[1]).toEqual(['ferry.loan.home', h, 7]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
