@@ -102,12 +102,16 @@ fy_dec_fail(fy_dec *d, int code, size_t offset, const char *fmt, ...) {
     /* "path: msg", cut to fit. Joined by hand: gcc's -Wformat-truncation
      * rightly sees that a snprintf of both may not fit, and cutting is
      * what is meant here. */
-    size_t pl = strnlen(e->path, sizeof e->path);
+    /* (memchr, not strnlen: the sources also build under strict -std=c11,
+     * where POSIX's strnlen is not declared.) */
+    const char *pz = memchr(e->path, 0, sizeof e->path);
+    size_t pl = pz ? (size_t)(pz - e->path) : sizeof e->path;
     if (pl > sizeof e->message - 3)
         pl = sizeof e->message - 3;
     memcpy(e->message, e->path, pl);
     memcpy(e->message + pl, ": ", 2);
-    size_t ml = strnlen(msg, sizeof msg);
+    const char *mz = memchr(msg, 0, sizeof msg);
+    size_t ml = mz ? (size_t)(mz - msg) : sizeof msg;
     if (ml > sizeof e->message - pl - 3)
         ml = sizeof e->message - pl - 3;
     memcpy(e->message + pl + 2, msg, ml);
