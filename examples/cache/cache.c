@@ -15,7 +15,7 @@
  *   whose origin goes down (ferry_monitor), answers every waiter with the
  *   error.
  * put {key, data}: stores a chunk the caller made (moved in).
- * stats: cache_stats.
+ * stats: cache_stats. drain: cache_stats, once no chunk is out on loan.
  *
  * Eviction is least recently used under the byte budget of the init
  * value. Only chunks that are home can go: a lent chunk is still ours and
@@ -326,6 +326,39 @@ static void on_origin_down(ferry_id id) {
             fail(i, FERRY_EDOWN, "its origin went down");
 }
 
+static uint64_t count_lent(void) {
+    uint64_t n = 0;
+    for (int i = 0; i < ENTRIES_MAX; i++)
+        n += entries[i].state == E_READY &&
+             ferry_blob_state(entries[i].blob) == FERRY_BLOB_LENT;
+    return n;
+}
+
+static void reply_stats(const ferry_msg *m) {
+    st.waiting = n_waiters;
+    st.origins_up = 0;
+    for (size_t o = 0; o < n_origins; o++)
+        st.origins_up += origin_up[o];
+    st.loans_out = count_lent();
+    ferry_reply(m, &cache_stats_schema, &st);
+}
+
+/* "drain" calls wait here until no chunk is out on loan: a client that
+ * has released everything learns when the cache has seen it. */
+#define DRAINS_MAX 16
+static ferry_msg drains[DRAINS_MAX];
+static size_t n_drains;
+
+static void answer_drains(void) {
+    if (!n_drains || count_lent())
+        return;
+    for (size_t d = 0; d < n_drains; d++) {
+        reply_stats(&drains[d]);
+        ferry_msg_free(&drains[d]);
+    }
+    n_drains = 0;
+}
+
 static void on_loan_notice(ferry_msg *m) {
     ferry_notice nt;
     if (ferry_msg_notice(m, &nt))
@@ -350,6 +383,7 @@ static void on_loan_notice(ferry_msg *m) {
             serve(i);
             make_room();
         }
+        answer_drains();
         return;
     }
 }
@@ -392,16 +426,14 @@ static int cache_main(ferry_msg *init) {
         } else if (m.kind == FERRY_MSG_CALL && strcmp(m.type, "put") == 0) {
             on_put(&m, &arena);
         } else if (m.kind == FERRY_MSG_CALL && strcmp(m.type, "stats") == 0) {
-            st.waiting = n_waiters;
-            st.origins_up = 0;
-            st.loans_out = 0;
-            for (size_t o = 0; o < n_origins; o++)
-                st.origins_up += origin_up[o];
-            for (int i = 0; i < ENTRIES_MAX; i++)
-                st.loans_out +=
-                    entries[i].state == E_READY &&
-                    ferry_blob_state(entries[i].blob) == FERRY_BLOB_LENT;
-            ferry_reply(&m, &cache_stats_schema, &st);
+            reply_stats(&m);
+        } else if (m.kind == FERRY_MSG_CALL && strcmp(m.type, "drain") == 0) {
+            if (count_lent() == 0 || n_drains == DRAINS_MAX) {
+                reply_stats(&m);
+            } else {
+                drains[n_drains++] = m; /* answered when all are home */
+                continue;
+            }
         } else if (strcmp(m.type, "ferry.down") == 0) {
             ferry_notice nt;
             if (!ferry_msg_notice(&m, &nt))

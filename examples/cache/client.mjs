@@ -47,6 +47,10 @@ while (Date.now() < deadline) {
   (reply.hit ? r.hits : r.misses).push(ms);
   r.chunks++;
   r.bytes += reply.data.byteLength;
+  // Only the tests set this: it corrupts the first chunk of client 0 (in
+  // its copy, or, lent, in the cache's own) so that they can see a failed
+  // verification fail the demo.
+  if (process.env.FERRY_DEMO_CORRUPT && index === 0 && r.chunks === 1) reply.data[0] ^= 1;
   if (verify) {
     if (verifyChunk(reply.data, key)) r.verified++;
     else if (++r.failedCount <= 20) r.failed.push(key); // name a few

@@ -94,13 +94,9 @@ export async function runFerry(options, onProgress) {
     const before = await cache.stats();
     const r = await runClients('ferry', opts, async () => cache.connect(), onProgress);
     // The clients have released every loan; the notices that say so may
-    // still be on their way to the cache: wait for them (a signal, polled
-    // from the cache's own counters, with a limit).
-    let cs = await cache.call('stats', null);
-    for (let i = 0; i < 200 && cs.loans_out > 0; i++) {
-      await new Promise((res) => setTimeout(res, 10));
-      cs = await cache.call('stats', null);
-    }
+    // still be on their way to the cache: "drain" answers once all are in
+    // (the timeout turns a loan that never comes home into a failure).
+    const cs = await cache.call('drain', null, { timeout: 10000 });
     const ws = await cache.stats();
     const os = await Promise.all(origins.map((o) => o.stats()));
     const chunkCopyKinds = ['blobRead', 'blobWrite', 'blobFrom', 'blobDup'];
