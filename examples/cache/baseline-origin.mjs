@@ -1,12 +1,12 @@
 // baseline-origin.mjs - an origin of the baseline cache: makes the chunk
 // of a key (chunk.mjs) after the same simulated latency as origin.c, and
-// transfers it to the cache.
-import { parentPort, workerData } from 'node:worker_threads';
+// transfers it to the cache. Messages: {id, key, latencyMs}.
 import { makeChunk } from './chunk.mjs';
+import { parent, listen } from './env.mjs';
 
-parentPort.on('message', ({ id, key }) => {
+listen(parent, ({ id, key, latencyMs }) => {
   setTimeout(() => {
     const data = makeChunk(key);
-    parentPort.postMessage({ id, data }, [data.buffer]);
-  }, workerData.latencyMs);
+    parent.postMessage({ id, data }, [data.buffer]);
+  }, latencyMs);
 });

@@ -32,15 +32,16 @@ function latency(list) {
 /** Starts the client workers on ports made by connectOne(), and collects. */
 async function runClients(kind, opts, connectOne, onProgress) {
   const started = performance.now();
-  const deadline = Date.now() + opts.seconds * 1000;
   const progress = new Array(opts.clients).fill(null).map(() => ({ chunks: 0, bytes: 0, hits: 0 }));
   const results = await Promise.all(
     Array.from({ length: opts.clients }, async (_, index) => {
       const port = await connectOne();
-      const w = new Worker(new URL('./client.mjs', import.meta.url), {
-        workerData: { kind, port, index, deadline, keys: opts.keys, skew: opts.skew, copy: opts.mode === 'copy', verify: opts.verify },
-        transferList: [port],
-      });
+      const w = new Worker(new URL('./client.mjs', import.meta.url));
+      const init = {
+        kind, index, seconds: opts.seconds, keys: opts.keys, skew: opts.skew,
+        copy: opts.mode === 'copy', verify: opts.verify, corrupt: !!process.env.FERRY_DEMO_CORRUPT,
+      };
+      w.postMessage({ init, port }, [port]);
       return new Promise((resolve, reject) => {
         w.on('message', (m) => {
           if (m.progress) {
@@ -119,9 +120,8 @@ export async function runFerry(options, onProgress) {
 /** The same workload against the structured-clone baseline. */
 export async function runBaseline(options, onProgress) {
   const opts = { ...DEFAULTS, ...options };
-  const cache = new Worker(new URL('./baseline.mjs', import.meta.url), {
-    workerData: { budget: opts.budgetMb * 2 ** 20, origins: opts.origins, latencyMs: opts.latencyMs },
-  });
+  const cache = new Worker(new URL('./baseline.mjs', import.meta.url));
+  cache.postMessage({ init: { budget: opts.budgetMb * 2 ** 20, origins: opts.origins, latencyMs: opts.latencyMs } });
   try {
     const r = await runClients(
       'baseline',
@@ -139,6 +139,7 @@ export async function runBaseline(options, onProgress) {
     });
     return r;
   } finally {
+    cache.postMessage({ stop: true });
     await cache.terminate();
   }
 }
