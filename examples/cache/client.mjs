@@ -5,7 +5,8 @@
 // that shows progress.
 //
 // It waits for {init: {kind: 'ferry' | 'baseline', index, seconds, keys,
-// skew, copy, verify, thumbs}, port}, then posts {progress} about every
+// skew, copy, verify, thumbs}, port} (seconds may be Infinity: then it
+// runs until {stop}), then posts {progress} about every
 // 100 ms (with a thumbnail of the last chunk when `thumbs`) and {done}.
 import { connect, release, isBorrowed } from '../../glue/index.mjs';
 import { verifyChunk } from './chunk.mjs';
@@ -48,7 +49,7 @@ async function run({ kind, index, seconds, keys, skew, copy, verify, thumbs, cor
   const r = { chunks: 0, bytes: 0, hits: [], misses: [], verified: 0, failedCount: 0, failed: [], released: 0 };
   let lastPost = 0;
   let thumb = null;
-  while (Date.now() < deadline) {
+  while (!stopped && Date.now() < deadline) {
     const key = pick();
     const t0 = performance.now();
     const reply = await get(key);
@@ -79,6 +80,8 @@ async function run({ kind, index, seconds, keys, skew, copy, verify, thumbs, cor
   if (isNode) parent.close();
 }
 
+let stopped = false; // {stop}: the page's switch ends a run early
 listen(parent, (m) => {
   if (m.init) run(m.init, m.port);
+  else if (m.stop) stopped = true;
 });

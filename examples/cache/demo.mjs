@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { DEFAULTS, runFerry, runBaseline } from './workload.mjs';
+import { compare } from './summary.mjs';
 
 const HELP = `usage: npm run demo -- [options]
   --seconds N     how long each of the two runs lasts (default ${DEFAULTS.seconds})
@@ -99,16 +100,7 @@ async function runNode() {
     env: { node: process.version, platform: `${process.platform}-${process.arch}`, date: new Date().toISOString() },
     ferry,
     baseline,
-    ratio: {
-      throughput: ferry.chunksPerSec / baseline.chunksPerSec,
-      hitP50: baseline.latencyMs.hit.p50 / ferry.latencyMs.hit.p50,
-    },
-    verification: {
-      chunks: ferry.chunks + baseline.chunks,
-      verified: ferry.verified + baseline.verified,
-      failed: ferry.failedVerification + baseline.failedVerification,
-      allVerified: ferry.verified === ferry.chunks && baseline.verified === baseline.chunks,
-    },
+    ...compare(ferry, baseline),
   };
   printReport(report);
   if (args.json) {

@@ -4,6 +4,7 @@
 // and measures it. demo.mjs prints it; test/bench uses it for its rows.
 import { Worker, MessageChannel } from 'node:worker_threads';
 import { System } from '../../glue/index.mjs';
+import { summarize } from './summary.mjs';
 
 export const DEFAULTS = {
   seconds: 10,
@@ -18,16 +19,6 @@ export const DEFAULTS = {
 };
 
 const MODULE = new URL('../../build/wasm/cache.wasm', import.meta.url);
-
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-function latency(list) {
-  const s = Float64Array.from(list).sort();
-  return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) };
-}
 
 /** Starts the client workers on ports made by connectOne(), and collects. */
 async function runClients(kind, opts, connectOne, onProgress) {
@@ -54,31 +45,7 @@ async function runClients(kind, opts, connectOne, onProgress) {
       }).finally(() => w.terminate());
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  const all = { chunks: 0, bytes: 0, verified: 0, failedCount: 0, failed: [], released: 0, hits: [], misses: [] };
-  for (const r of results) {
-    all.chunks += r.chunks;
-    all.bytes += r.bytes;
-    all.verified += r.verified;
-    all.failedCount += r.failedCount;
-    all.failed.push(...r.failed);
-    all.released += r.released;
-    all.hits.push(...r.hits);
-    all.misses.push(...r.misses);
-  }
-  return {
-    seconds,
-    chunks: all.chunks,
-    chunksPerSec: all.chunks / seconds,
-    gbPerSec: all.bytes / seconds / 1e9,
-    bytes: all.bytes,
-    hitRatio: all.chunks ? all.hits.length / all.chunks : 0,
-    latencyMs: { hit: latency(all.hits), miss: latency(all.misses) },
-    verified: all.verified,
-    failedVerification: all.failedCount,
-    failedKeys: all.failed,
-    released: all.released,
-  };
+  return summarize(results, (performance.now() - started) / 1000);
 }
 
 /** The workload against ferry: C cache, C origins, JS clients in workers. */
