@@ -192,8 +192,9 @@ function draw(id, lists, fixedMax = null, line = null) {
 setInterval(sample, 500);
 
 async function cacheCopies() {
-  const s = await cache.stats();
+  // "drain" answers once every loan is home; the worker's counters after it.
   const cs = await cache.call('drain', null, { timeout: 10000 });
+  const s = await cache.stats();
   return { cache: cs, ferry: { copies: s.copies, copiedBytes: s.copiedBytes, chunkBytesCopied: s.copies.blobRead + s.copies.blobWrite + s.copies.blobFrom + s.copies.blobDup, loans: s.loans, loansReturned: s.loans.out === 0 && cs.loans_out === 0 } };
 }
 
