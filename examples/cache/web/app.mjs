@@ -21,6 +21,7 @@ const opts = {
   skew: 1.0,
   origins: 3,
   latencyMs: 20,
+  verify: q.get('verify') !== '0', // the bench's throughput row turns it off
 };
 const COLORS = { ferry: '#1f6feb', baseline: '#c2410c' };
 const $ = (id) => document.getElementById(id);
@@ -77,7 +78,7 @@ function startRun(kind, seconds) {
       baseline.postMessage({ port: ch.port1 }, [ch.port1]);
       port = ch.port2;
     }
-    const init = { kind, index, seconds: seconds ?? Infinity, keys: opts.keys, skew: opts.skew, copy: opts.mode === 'copy', verify: true, thumbs: true };
+    const init = { kind, index, seconds: seconds ?? Infinity, keys: opts.keys, skew: opts.skew, copy: opts.mode === 'copy', verify: opts.verify, thumbs: true };
     w.postMessage({ init, port }, [port]);
     done.push(
       new Promise((resolve, reject) => {
@@ -231,5 +232,8 @@ async function liveRuns() {
   $('b-baseline').onclick = () => to('baseline');
 }
 
-window.ferryDemo = { result: opts.seconds ? fixedRun() : null, system: sys };
-if (!opts.seconds) liveRuns();
+// `?idle=1` (the bench): no runs; window.ferryDemo.hitBench measures
+// cache.hit_vs_transfer here.
+const hitBench = async (o) => (await import('../bench-cases.mjs')).hitVsTransfer({ module: new URL('/build/wasm/cache.wasm', location.href), ...o });
+window.ferryDemo = { result: opts.seconds ? fixedRun() : null, system: sys, hitBench };
+if (!opts.seconds && !q.has('idle')) liveRuns();
