@@ -116,26 +116,31 @@ function startRun(kind, seconds) {
   };
 }
 
+// The tile strip is one small canvas, scaled up by CSS: a new tile shifts
+// the strip right by one cell and is drawn at the left. One putImageData
+// per tile and no DOM changes keep the main thread's frames short.
+const CELL = 10;
+const strip = $('tiles').getContext('2d');
+const FRAME = { ferry: [31, 111, 235], baseline: [194, 65, 12] };
 function tile(kind, { pixels, hit, key }) {
-  const c = document.createElement('canvas');
-  c.width = c.height = 8;
-  c.className = `${kind}${hit ? '' : ' miss'}`;
-  c.title = `${key} (${hit ? 'hit' : 'miss'}, ${kind})`;
-  const ctx = c.getContext('2d');
-  const img = ctx.createImageData(8, 8);
-  // Hue from the key's number, brightness from the chunk's own bytes.
+  const w = $('tiles').width;
+  strip.drawImage($('tiles'), 0, 0, w - CELL, CELL, CELL, 0, w - CELL, CELL);
+  const img = strip.createImageData(CELL, CELL);
   const k = Number(key.slice(1));
-  for (let i = 0; i < 64; i++) {
-    const v = pixels[i] / 255;
-    img.data[i * 4] = 40 + 200 * v * ((k * 37) % 100) / 100;
-    img.data[i * 4 + 1] = 40 + 200 * v * ((k * 61) % 100) / 100;
-    img.data[i * 4 + 2] = 80 + 175 * v;
-    img.data[i * 4 + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-  const strip = $('tiles');
-  strip.prepend(c);
-  while (strip.children.length > 30) strip.lastChild.remove();
+  const frame = FRAME[kind].map((v) => (hit ? v : 255 - (255 - v) * 0.45));
+  for (let y = 0; y < CELL; y++)
+    for (let x = 0; x < CELL; x++) {
+      const o = (y * CELL + x) * 4;
+      let rgb;
+      if (x === 0 || y === 0 || x === CELL - 1 || y === CELL - 1) rgb = frame;
+      else {
+        // Hue from the key's number, brightness from the chunk's own bytes.
+        const v = pixels[(y - 1) * 8 + (x - 1)] / 255;
+        rgb = [40 + (200 * v * ((k * 37) % 100)) / 100, 40 + (200 * v * ((k * 61) % 100)) / 100, 80 + 175 * v];
+      }
+      img.data.set([...rgb, 255], o);
+    }
+  strip.putImageData(img, 0, 0);
 }
 
 function sample() {
@@ -161,9 +166,13 @@ function sample() {
 
 function draw(id, lists, fixedMax = null, line = null) {
   const c = $(id);
-  const w = (c.width = c.clientWidth * devicePixelRatio);
-  const h = (c.height = c.clientHeight * devicePixelRatio);
+  // Resize the backing store only when the layout changed.
+  const cw = Math.round(c.clientWidth * devicePixelRatio);
+  const ch = Math.round(c.clientHeight * devicePixelRatio);
+  if (c.width !== cw || c.height !== ch) [c.width, c.height] = [cw, ch];
+  const [w, h] = [cw, ch];
   const ctx = c.getContext('2d');
+  ctx.clearRect(0, 0, w, h);
   const max = fixedMax ?? Math.max(1e-9, line ?? 0, ...lists.flat().map((p) => p.v ?? 0)) * 1.1;
   ctx.font = `${10 * devicePixelRatio}px sans-serif`;
   ctx.fillStyle = '#888';
