@@ -390,7 +390,7 @@ static void on_loan_notice(ferry_msg *m) {
 
 static int cache_main(ferry_msg *init) {
     ferry_arena arena;
-    ferry_decode_error err;
+    ferry_decode_error err = {.message = "no origins"};
     cache_init cfg;
     ferry_arena_init(&arena);
     if (ferry_msg_decode(init, &cache_init_schema, &cfg, &arena, &err) ||
