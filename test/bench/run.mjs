@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeProviders } from './runtime.mjs';
+import { cacheProviders } from './cache.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -482,8 +483,9 @@ const structProvider = {
 
 // Each provider is { name, rows: [ids], async run(wantedIds, ctx) }. The
 // runtime rows (round trips, streams, spawn; .node and .chromium) are in
-// test/bench/runtime.mjs and test/bench/rt-cases.mjs.
-const PROVIDERS = [cborProvider, structProvider, ...runtimeProviders];
+// test/bench/runtime.mjs and test/bench/rt-cases.mjs; the cache demo's in
+// test/bench/cache.mjs.
+const PROVIDERS = [cborProvider, structProvider, ...runtimeProviders, ...cacheProviders];
 
 function gitInfo() {
   try {

@@ -1,0 +1,133 @@
+// cache.mjs - the cache demo's rows of `npm run bench` (examples/cache):
+//   cache.hit_vs_transfer.{node,chromium}   a loan-mode hit of a 20 MiB
+//       chunk (get + release) vs a raw transfer round trip of 20 MiB; <= 1.5
+//   cache.throughput_vs_clone.{node,chromium}  chunks/s of the demo's
+//       workload against ferry (loan mode) vs the structured-clone JS cache,
+//       with the clients' verification off so that the row measures the
+//       caches, not the checking; ratio ferry/baseline, >= 5
+//   cache.frame_gap_p99.chromium   the page's main-thread p99 frame gap
+//       (ms) while chunks flow from ferry (the baseline column: the same
+//       while they flow from the clone cache); ratio = the ferry ms, <= 50
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MODULE = 'build/wasm/cache.wasm';
+const CHROMIUM = process.env.FERRY_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const DEFS = {
+  'cache.hit_vs_transfer': { unit: 'ms/rt', goal: { op: '<=', value: 1.5 } },
+  'cache.throughput_vs_clone': { unit: 'chunks/s', goal: { op: '>=', value: 5 }, ratio: (f, b) => f / b },
+  'cache.frame_gap_p99': { unit: 'ms', goal: { op: '<=', value: 50 }, ratio: (f) => f },
+};
+
+function needModule(ctx) {
+  if (ctx.opts.build && fs.existsSync(path.join(ROOT, 'build/wasm/build.ninja'))) ctx.ninjaBuild('build/wasm', 'cache.wasm');
+  if (!fs.existsSync(path.join(ROOT, MODULE))) throw new ctx.BenchError(`missing ${MODULE}: ${ctx.HOW_TO_BUILD}`);
+}
+
+function rows(suffix, wanted, measured, ctx) {
+  return wanted.map((id) => {
+    const base = id.slice(0, -suffix.length);
+    const m = measured[base];
+    const def = { id, ...DEFS[base] };
+    return m ? ctx.makeRow(def, m.ferry, m.baseline, m.detail) : ctx.makeRow(def, null, null, { error: measured.error || 'not measured' });
+  });
+}
+
+const round = (x) => Math.round(x * 1000) / 1000;
+
+export const cacheNodeProvider = {
+  name: 'cache.node',
+  rows: ['cache.hit_vs_transfer.node', 'cache.throughput_vs_clone.node'],
+  async run(wanted, ctx) {
+    needModule(ctx);
+    const out = {};
+    if (wanted.includes('cache.hit_vs_transfer.node')) {
+      const { hitVsTransfer } = await import('../../examples/cache/bench-cases.mjs');
+      ctx.log('node: cache hit of 20 MiB vs raw transfer');
+      const r = await hitVsTransfer({ module: new URL(`../../${MODULE}`, import.meta.url), batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 20 : 50 });
+      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
+    }
+    if (wanted.includes('cache.throughput_vs_clone.node')) {
+      const { runFerry, runBaseline } = await import('../../examples/cache/workload.mjs');
+      const o = { seconds: ctx.opts.quick ? 3 : 6, verify: false };
+      ctx.log(`node: cache workload, ${o.seconds} s against ferry, then against the clone cache`);
+      const f = await runFerry(o);
+      const b = await runBaseline(o);
+      out['cache.throughput_vs_clone'] = {
+        ferry: round(f.chunksPerSec),
+        baseline: round(b.chunksPerSec),
+        detail: { seconds: o.seconds, ferry: { chunks: f.chunks, hitRatio: f.hitRatio, hit: f.latencyMs.hit, copies: f.cache.copies }, baseline: { chunks: b.chunks, hitRatio: b.hitRatio, hit: b.latencyMs.hit } },
+      };
+    }
+    return rows('.node', wanted, out, ctx);
+  },
+};
+
+export const cacheChromiumProvider = {
+  name: 'cache.chromium',
+  rows: ['cache.hit_vs_transfer.chromium', 'cache.throughput_vs_clone.chromium', 'cache.frame_gap_p99.chromium'],
+  async run(wanted, ctx) {
+    needModule(ctx);
+    const out = {};
+    let chromium;
+    try {
+      if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set FERRY_CHROMIUM)`);
+      ({ chromium } = await import('playwright-core'));
+    } catch (e) {
+      ctx.log(`chromium: ${e.message}; the cache rows are left empty`);
+      return rows('.chromium', wanted, { error: e.message }, ctx);
+    }
+    const { startWebServer } = await import('../../examples/cache/web/serve.mjs');
+    const server = await startWebServer();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const open = async (qs) => {
+        const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+        await page.goto(`${server.url}${qs}`);
+        await page.waitForFunction(() => window.ferryDemo, null, { timeout: 30000 });
+        return { page, errors };
+      };
+      if (wanted.includes('cache.hit_vs_transfer.chromium')) {
+        ctx.log('chromium: cache hit of 20 MiB vs raw transfer');
+        const { page, errors } = await open('?idle=1');
+        const r = await page.evaluate((o) => window.ferryDemo.hitBench(o), { batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 10 : 30 });
+        if (errors.length) throw new Error(errors.join('; '));
+        out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
+        await page.close();
+      }
+      if (wanted.some((id) => /throughput|frame_gap/.test(id))) {
+        const seconds = ctx.opts.quick ? 3 : 6;
+        ctx.log(`chromium: the demo page, ${seconds} s against ferry, then against the clone cache`);
+        const { page, errors } = await open(`?seconds=${seconds}&verify=0`);
+        const r = await page.evaluate(() => window.ferryDemo.result);
+        if (errors.length) throw new Error(errors.join('; '));
+        out['cache.throughput_vs_clone'] = {
+          ferry: round(r.ferry.chunksPerSec), baseline: round(r.baseline.chunksPerSec),
+          detail: { seconds, ferry: { chunks: r.ferry.chunks, hitRatio: r.ferry.hitRatio }, baseline: { chunks: r.baseline.chunks, hitRatio: r.baseline.hitRatio } },
+        };
+        out['cache.frame_gap_p99'] = {
+          ferry: round(r.ferry.frameGapMs.p99), baseline: round(r.baseline.frameGapMs.p99),
+          detail: { ferry: r.ferry.frameGapMs, baseline: r.baseline.frameGapMs },
+        };
+        await page.close();
+      }
+    } catch (e) {
+      ctx.log(`chromium: ${e.message}`);
+      out.error = e.message;
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+    return rows('.chromium', wanted, out, ctx);
+  },
+};
+
+export const cacheProviders = [cacheNodeProvider, cacheChromiumProvider];
