@@ -1300,6 +1300,8 @@ const { onMessage } = modules['platform.mjs'];
 
 // How long a dead peer's port stays open to drain what it had posted.
 const LINGER_MS = 2000;
+// How long calls to a dead peer wait for replies it sent before it died.
+const DRAIN_MS = 30;
 
 class Ports {
   /**
@@ -1461,9 +1463,19 @@ class Ports {
       if (!h.parse(new Uint8Array(it.buf))) continue;
       actor.undelivered(h, new Uint8Array(it.buf), it.xfer, it.loans, id, code, message);
     }
-    for (const corr of actor.callsTo(id)) {
-      actor.receive(new Uint8Array(errorEnvelope('ferry.down', corr, code, message)), null, id);
-    }
+    // Calls that did leave fail a moment later, not at once: replies the
+    // peer sent before it went down may still wait in its port's queue
+    // (the host's news travels on another port and can overtake them), and
+    // a reply that was sent must count as the reply.
+    const failCalls = () => {
+      if (actor.stopped) return;
+      for (const corr of actor.callsTo(id)) {
+        actor.receive(new Uint8Array(errorEnvelope('ferry.down', corr, code, message)), null, id);
+      }
+      actor.wake();
+    };
+    if (peer?.port) setTimeout(failCalls, DRAIN_MS);
+    else failCalls();
     actor.peerDown(id, code, message, reason);
     actor.wake();
   }
