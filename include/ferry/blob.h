@@ -87,6 +87,8 @@ int ferry_blob_state(ferry_blob b);
  * FERRY_BLOB_LOST. Both have the body {blob: handle, borrower: id}. While
  * lent, reading, writing or sending it again is FERRY_EBUSY. A borrowed
  * blob cannot be sent on (FERRY_EINVAL): return it, or ferry_blob_dup it.
+ * The mark stays until a message carries the blob: a post that fails
+ * before it leaves (FERRY_EDOWN) leaves it marked, and home.
  */
 int ferry_blob_lend(ferry_blob b, int deadline_ms);
 /* Gives a borrowed blob back to its owner (the same as ferry_blob_free). */
