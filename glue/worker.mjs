@@ -308,6 +308,23 @@ class Outbox {
   }
 }
 
+/**
+ * Splits a message's buffers by the loans that came with it: calls
+ * onLent(loanId, buf) for each lent one and returns the moved ones (null
+ * when there are none).
+ */
+function splitLoans(xfer, loans, onLent) {
+  if (!xfer) return null;
+  if (!loans || !loans.length) return xfer.length ? xfer : null;
+  const lent = new Set();
+  for (let j = 0; j + 2 < loans.length; j += 3) {
+    lent.add(loans[j]);
+    onLent(loans[j + 1], xfer[loans[j]]);
+  }
+  const moved = xfer.filter((_, i) => !lent.has(i));
+  return moved.length ? moved : null;
+}
+
 /** Every buffer a queued item carries (its transfer list). */
 function transferablesOf(item) {
   if (item instanceof ArrayBuffer) return [item];
@@ -335,7 +352,7 @@ function postItems(target, items) {
   for (const it of items) box.addItem(it.buf, it.xfer);
   box.flush();
 }
-return { unpack, MAX_BATCH, PACK_MAX, Outbox, transferablesOf, envelopeOf, postItems };
+return { unpack, MAX_BATCH, PACK_MAX, Outbox, splitLoans, transferablesOf, envelopeOf, postItems };
 })();
 
 // ---- platform.mjs
@@ -1591,6 +1608,7 @@ modules['worker/actor.mjs'] = (() => {
 const { KIND, CTL } = modules['wire/protocol.mjs'];
 const { ERRNO } = modules['wire/errors.mjs'];
 const { EnvelopeHead, errorEnvelope, noticeEnvelope } = modules['wire/head.mjs'];
+const { splitLoans } = modules['wire/framing.mjs'];
 const { closeSelf } = modules['platform.mjs'];
 const { ASYNCIFY, EXPORTS } = modules['worker/abi.mjs'];
 const { Blobs } = modules['worker/blobs.mjs'];
@@ -1776,15 +1794,7 @@ class WorkerActor {
 
   // Sends the lent ones of xfer home; returns the others (or null).
   giveBackLoans(xfer, loans, owner) {
-    if (!xfer) return null;
-    if (!loans || !loans.length) return xfer;
-    const lent = new Set();
-    for (let j = 0; j + 2 < loans.length; j += 3) {
-      lent.add(loans[j]);
-      this.ports.giveBack(owner, loans[j + 1], xfer[loans[j]]);
-    }
-    const moved = xfer.filter((_, i) => !lent.has(i));
-    return moved.length ? moved : null;
+    return splitLoans(xfer, loans, (loan, buf) => this.ports.giveBack(owner, loan, buf));
   }
 
   /**
@@ -1793,16 +1803,7 @@ class WorkerActor {
    * blobs come back attached, lent ones are home again.
    */
   undelivered(head, u8, xfer, loans, to, code, message) {
-    let moved = xfer;
-    if (xfer && loans && loans.length) {
-      const lent = new Set();
-      for (let j = 0; j + 2 < loans.length; j += 3) {
-        lent.add(loans[j]);
-        this.blobs.unlend(loans[j + 1], xfer[loans[j]]);
-      }
-      moved = xfer.filter((_, i) => !lent.has(i));
-      if (!moved.length) moved = null;
-    }
+    const moved = splitLoans(xfer, loans, (loan, buf) => this.blobs.unlend(loan, buf));
     const type = head.type(u8) ?? '';
     const corr = head.kind === KIND.CALL ? head.corr : 0;
     if (corr) {

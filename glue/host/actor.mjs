@@ -102,10 +102,10 @@ export class ActorRecord {
   }
 }
 
-/** A call from the host waiting for its reply. */
+/** A call waiting for its reply, in a map corr -> Pending. */
 export class Pending {
-  constructor(sys, corr, a, type) {
-    this.sys = sys;
+  constructor(map, corr, a, type) {
+    this.map = map;
     this.corr = corr;
     this.a = a;
     this.type = type;
@@ -116,7 +116,7 @@ export class Pending {
   }
 
   settle() {
-    this.sys._pending.delete(this.corr);
+    this.map.delete(this.corr);
     if (this.timer) clearTimeout(this.timer);
     if (this.cleanup) this.cleanup();
   }
@@ -130,6 +130,31 @@ export class Pending {
     this.settle();
     this.rej(e);
   }
+}
+
+/**
+ * Registers call corr of `type` to actor `who` ({id, name}) in map and
+ * returns the promise of its reply, with the call's timeout and
+ * AbortSignal. Used by ActorRef and RemoteActor alike.
+ */
+export function awaitReply(map, corr, a, type, who, { timeout, signal } = {}) {
+  const p = new Pending(map, corr, a, type);
+  const promise = new Promise((resolve, reject) => {
+    p.res = resolve;
+    p.rej = reject;
+  });
+  if (timeout !== undefined) {
+    p.timer = setTimeout(() => p.reject(new FerryError('ETIMEDOUT',
+      `call "${type}" to actor ${who.id} (${who.name}) timed out after ${timeout} ms`, { actor: who.id })), timeout);
+  }
+  if (signal) {
+    const onAbort = () => p.reject(new FerryError('ECANCELED',
+      `call "${type}" to actor ${who.id} was cancelled`, { cause: signal.reason, actor: who.id }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.cleanup = () => signal.removeEventListener('abort', onAbort);
+  }
+  map.set(corr, p);
+  return promise;
 }
 
 /** A running (or stopped) actor, as seen from JavaScript. */
@@ -188,23 +213,7 @@ export class ActorRef {
     } catch (e) {
       return Promise.reject(e);
     }
-    const p = new Pending(sys, corr, a, type);
-    const promise = new Promise((resolve, reject) => {
-      p.res = resolve;
-      p.rej = reject;
-    });
-    if (timeout !== undefined) {
-      p.timer = setTimeout(() => p.reject(new FerryError('ETIMEDOUT',
-        `call "${type}" to actor ${this.id} (${this.name}) timed out after ${timeout} ms`, { actor: this.id })), timeout);
-    }
-    if (signal) {
-      const onAbort = () => p.reject(new FerryError('ECANCELED',
-        `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
-      signal.addEventListener('abort', onAbort, { once: true });
-      p.cleanup = () => signal.removeEventListener('abort', onAbort);
-    }
-    sys._pending.set(corr, p);
-    return promise;
+    return awaitReply(sys._pending, corr, a, type, this, { timeout, signal });
   }
 
   /** Posts a raw envelope (an ArrayBuffer, transferred). For tools and

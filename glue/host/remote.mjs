@@ -21,6 +21,7 @@ import { unpack, Outbox } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
 import { encodeEnvelope, decodeEnvelope, writer } from './envelope.mjs';
 import { borrowed, returnAll, forgetOwner } from './loans.mjs';
+import { awaitReply } from './actor.mjs';
 
 /** The hello the System posts first on a connection's port. */
 export const HELLO = 'hello';
@@ -30,7 +31,7 @@ export class RemoteActor {
   #port;
   #status;
   #out;
-  #pending = new Map(); // corr -> {resolve, reject, timer}
+  #pending = new Map(); // corr -> Pending (actor.mjs)
   #nextCorr = 1;
   #queued = false;
 
@@ -90,25 +91,7 @@ export class RemoteActor {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => {
-      const p = { resolve, reject, timer: null, cleanup: null };
-      const settle = () => {
-        this.#pending.delete(corr);
-        if (p.timer) clearTimeout(p.timer);
-        p.cleanup?.();
-      };
-      p.resolve = (v) => { settle(); resolve(v); };
-      p.reject = (e) => { settle(); reject(e); };
-      if (timeout !== undefined) {
-        p.timer = setTimeout(() => p.reject(new FerryError('ETIMEDOUT', `call "${type}" to actor ${this.id} (${this.name}) timed out after ${timeout} ms`, { actor: this.id })), timeout);
-      }
-      if (signal) {
-        const onAbort = () => p.reject(new FerryError('ECANCELED', `call "${type}" was cancelled`, { cause: signal.reason, actor: this.id }));
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#pending.set(corr, p);
-    });
+    return awaitReply(this.#pending, corr, this, type, this, { timeout, signal });
   }
 
   /** Ends this thread's connection (calls still out reject ECLOSED). */

@@ -4,7 +4,7 @@
 import { KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { FerryError, errorFromBody } from '../wire/errors.mjs';
 import { errorEnvelope, EnvelopeHead } from '../wire/head.mjs';
-import { unpack, envelopeOf } from '../wire/framing.mjs';
+import { unpack, envelopeOf, splitLoans } from '../wire/framing.mjs';
 import { borrowed, forgetOwner } from './loans.mjs';
 import { HELLO } from './remote.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
@@ -285,15 +285,8 @@ export class System {
 
   #sendBack(a, type, corr, xfer, loans) {
     if (a.state === STATE.DOWN) return;
-    const lent = new Set();
-    if (loans) {
-      for (let j = 0; j + 2 < loans.length; j += 3) {
-        lent.add(loans[j]);
-        a.control({ ctl: CTL.LOAN_RETURN, loan: loans[j + 1], buf: xfer[loans[j]] }, [xfer[loans[j]]]);
-      }
-    }
-    const moved = xfer.filter((_, i) => !lent.has(i));
-    if (!moved.length) return;
+    const moved = splitLoans(xfer, loans, (loan, buf) => a.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
+    if (!moved) return;
     a.postBuffer(errorEnvelope(type, 0, 'ETIMEDOUT', `the host had stopped waiting for this reply (call ${corr}); its blobs come back`,
       { to: 0, type, corr }), moved);
   }

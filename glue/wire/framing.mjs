@@ -218,6 +218,23 @@ export class Outbox {
   }
 }
 
+/**
+ * Splits a message's buffers by the loans that came with it: calls
+ * onLent(loanId, buf) for each lent one and returns the moved ones (null
+ * when there are none).
+ */
+export function splitLoans(xfer, loans, onLent) {
+  if (!xfer) return null;
+  if (!loans || !loans.length) return xfer.length ? xfer : null;
+  const lent = new Set();
+  for (let j = 0; j + 2 < loans.length; j += 3) {
+    lent.add(loans[j]);
+    onLent(loans[j + 1], xfer[loans[j]]);
+  }
+  const moved = xfer.filter((_, i) => !lent.has(i));
+  return moved.length ? moved : null;
+}
+
 /** Every buffer a queued item carries (its transfer list). */
 export function transferablesOf(item) {
   if (item instanceof ArrayBuffer) return [item];

@@ -9,6 +9,7 @@
 import { KIND, CTL } from '../wire/protocol.mjs';
 import { ERRNO } from '../wire/errors.mjs';
 import { EnvelopeHead, errorEnvelope, noticeEnvelope } from '../wire/head.mjs';
+import { splitLoans } from '../wire/framing.mjs';
 import { closeSelf } from '../platform.mjs';
 import { ASYNCIFY, EXPORTS } from './abi.mjs';
 import { Blobs } from './blobs.mjs';
@@ -194,15 +195,7 @@ export class WorkerActor {
 
   // Sends the lent ones of xfer home; returns the others (or null).
   giveBackLoans(xfer, loans, owner) {
-    if (!xfer) return null;
-    if (!loans || !loans.length) return xfer;
-    const lent = new Set();
-    for (let j = 0; j + 2 < loans.length; j += 3) {
-      lent.add(loans[j]);
-      this.ports.giveBack(owner, loans[j + 1], xfer[loans[j]]);
-    }
-    const moved = xfer.filter((_, i) => !lent.has(i));
-    return moved.length ? moved : null;
+    return splitLoans(xfer, loans, (loan, buf) => this.ports.giveBack(owner, loan, buf));
   }
 
   /**
@@ -211,16 +204,7 @@ export class WorkerActor {
    * blobs come back attached, lent ones are home again.
    */
   undelivered(head, u8, xfer, loans, to, code, message) {
-    let moved = xfer;
-    if (xfer && loans && loans.length) {
-      const lent = new Set();
-      for (let j = 0; j + 2 < loans.length; j += 3) {
-        lent.add(loans[j]);
-        this.blobs.unlend(loans[j + 1], xfer[loans[j]]);
-      }
-      moved = xfer.filter((_, i) => !lent.has(i));
-      if (!moved.length) moved = null;
-    }
+    const moved = splitLoans(xfer, loans, (loan, buf) => this.blobs.unlend(loan, buf));
     const type = head.type(u8) ?? '';
     const corr = head.kind === KIND.CALL ? head.corr : 0;
     if (corr) {
