@@ -12,7 +12,7 @@
 // are 404. Run directly (`node test/browser/server.mjs [port]`) to open
 // test/browser/page.html by hand.
 //
-// Workers load glue/worker/worker.mjs and its imports with no bare specifiers
+// Workers load glue/worker.mjs (one generated file) with no bare specifiers
 // (import maps do not reach module workers), so the page's import map for
 // cbor-x is all the page needs.
 import http from 'node:http';
