@@ -71,10 +71,13 @@ typedef int (*ferry_actor_fn)(ferry_msg *init);
  * literal). One module may register several. fn runs in its own worker
  * when the type is spawned; init carries the spawn's init value (its body
  * is `null` when none was given); returning ends the actor normally. */
+/* The trailing redeclaration takes the `;` after FERRY_ACTOR(...), which
+ * would otherwise be an empty declaration (-Wpedantic warns). */
 #define FERRY_ACTOR(name, fn)                                                  \
     __attribute__((constructor)) static void fy_register_##fn(void) {          \
         ferry_register_actor((name), (fn));                                    \
-    }
+    }                                                                          \
+    void ferry_register_actor(const char *, ferry_actor_fn)
 void ferry_register_actor(const char *name, ferry_actor_fn fn);
 
 /* This actor's id. */

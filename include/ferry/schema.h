@@ -135,7 +135,11 @@ typedef struct ferry_schema {
     (uint32_t)(sizeof(char[FY_MEMBER_SIZE(type, member) == (want) ? 1 : -1]) * \
                (want))
 
-#define FY_FIELD(type, member, kind_, want, ...)                               \
+/* The public FERRY_F_* macros take all their arguments as `...` and pass
+ * them on with a trailing empty argument, so that the optional last one
+ * (FERRY_OPT) may be left out without breaking ISO C's rule that a variadic
+ * macro gets at least one variadic argument (-Wpedantic warns otherwise). */
+#define FY_FIELD(kind_, want, type, member, ...)                               \
     {                                                                          \
         .name = #member, .name_len = sizeof(#member) - 1, .kind = (kind_),     \
         .offset = (uint32_t)offsetof(type, member),                            \
@@ -149,35 +153,37 @@ typedef struct ferry_schema {
     .optional = true, .present_off = (uint32_t)offsetof(t, pres) +             \
                                      0 * FY_CHECKED(t, pres, sizeof(bool))
 
-#define FERRY_F_BOOL(t, m, ...)                                                \
-    FY_FIELD(t, m, FERRY_K_BOOL, sizeof(bool), __VA_ARGS__)
-#define FERRY_F_I8(t, m, ...) FY_FIELD(t, m, FERRY_K_I8, 1, __VA_ARGS__)
-#define FERRY_F_I16(t, m, ...) FY_FIELD(t, m, FERRY_K_I16, 2, __VA_ARGS__)
-#define FERRY_F_I32(t, m, ...) FY_FIELD(t, m, FERRY_K_I32, 4, __VA_ARGS__)
-#define FERRY_F_I64(t, m, ...) FY_FIELD(t, m, FERRY_K_I64, 8, __VA_ARGS__)
-#define FERRY_F_U8(t, m, ...) FY_FIELD(t, m, FERRY_K_U8, 1, __VA_ARGS__)
-#define FERRY_F_U16(t, m, ...) FY_FIELD(t, m, FERRY_K_U16, 2, __VA_ARGS__)
-#define FERRY_F_U32(t, m, ...) FY_FIELD(t, m, FERRY_K_U32, 4, __VA_ARGS__)
-#define FERRY_F_U64(t, m, ...) FY_FIELD(t, m, FERRY_K_U64, 8, __VA_ARGS__)
-#define FERRY_F_F32(t, m, ...) FY_FIELD(t, m, FERRY_K_F32, 4, __VA_ARGS__)
-#define FERRY_F_F64(t, m, ...) FY_FIELD(t, m, FERRY_K_F64, 8, __VA_ARGS__)
-#define FERRY_F_TEXT(t, m, ...)                                                \
-    FY_FIELD(t, m, FERRY_K_TEXT, sizeof(ferry_str), __VA_ARGS__)
-#define FERRY_F_CSTR(t, m, ...)                                                \
-    FY_FIELD(t, m, FERRY_K_CSTR, sizeof(char *), __VA_ARGS__)
-#define FERRY_F_BYTES(t, m, ...)                                               \
-    FY_FIELD(t, m, FERRY_K_BYTES, sizeof(ferry_bytes), __VA_ARGS__)
-#define FERRY_F_BLOB(t, m, ...)                                                \
-    FY_FIELD(t, m, FERRY_K_BLOB, sizeof(ferry_blob), __VA_ARGS__)
-#define FERRY_F_ACTOR(t, m, ...)                                               \
-    FY_FIELD(t, m, FERRY_K_ACTOR, sizeof(ferry_id), __VA_ARGS__)
+/* FERRY_F_<KIND>(t, m [, FERRY_OPT(t, pres)]) */
+#define FERRY_F_BOOL(...) FY_FIELD(FERRY_K_BOOL, sizeof(bool), __VA_ARGS__, )
+#define FERRY_F_I8(...) FY_FIELD(FERRY_K_I8, 1, __VA_ARGS__, )
+#define FERRY_F_I16(...) FY_FIELD(FERRY_K_I16, 2, __VA_ARGS__, )
+#define FERRY_F_I32(...) FY_FIELD(FERRY_K_I32, 4, __VA_ARGS__, )
+#define FERRY_F_I64(...) FY_FIELD(FERRY_K_I64, 8, __VA_ARGS__, )
+#define FERRY_F_U8(...) FY_FIELD(FERRY_K_U8, 1, __VA_ARGS__, )
+#define FERRY_F_U16(...) FY_FIELD(FERRY_K_U16, 2, __VA_ARGS__, )
+#define FERRY_F_U32(...) FY_FIELD(FERRY_K_U32, 4, __VA_ARGS__, )
+#define FERRY_F_U64(...) FY_FIELD(FERRY_K_U64, 8, __VA_ARGS__, )
+#define FERRY_F_F32(...) FY_FIELD(FERRY_K_F32, 4, __VA_ARGS__, )
+#define FERRY_F_F64(...) FY_FIELD(FERRY_K_F64, 8, __VA_ARGS__, )
+#define FERRY_F_TEXT(...)                                                      \
+    FY_FIELD(FERRY_K_TEXT, sizeof(ferry_str), __VA_ARGS__, )
+#define FERRY_F_CSTR(...) FY_FIELD(FERRY_K_CSTR, sizeof(char *), __VA_ARGS__, )
+#define FERRY_F_BYTES(...)                                                     \
+    FY_FIELD(FERRY_K_BYTES, sizeof(ferry_bytes), __VA_ARGS__, )
+#define FERRY_F_BLOB(...)                                                      \
+    FY_FIELD(FERRY_K_BLOB, sizeof(ferry_blob), __VA_ARGS__, )
+#define FERRY_F_ACTOR(...)                                                     \
+    FY_FIELD(FERRY_K_ACTOR, sizeof(ferry_id), __VA_ARGS__, )
 /* Enums travel as integers (int32 for the usual 4-byte C enum). */
-#define FERRY_F_ENUM(t, m, ...)                                                \
-    FY_FIELD(t, m, FY_MEMBER_SIZE(t, m) == 4 ? FERRY_K_I32 : FERRY_K_I64,      \
-             FY_MEMBER_SIZE(t, m) == 4 ? 4 : 8, __VA_ARGS__)
+#define FERRY_F_ENUM(...) FY_ENUM(__VA_ARGS__, )
+#define FY_ENUM(t, m, ...)                                                     \
+    FY_FIELD(FY_MEMBER_SIZE(t, m) == 4 ? FERRY_K_I32 : FERRY_K_I64,            \
+             FY_MEMBER_SIZE(t, m) == 4 ? 4 : 8, t, m, __VA_ARGS__)
 
-/* A nested struct member (by value) described by schema_ptr. */
-#define FERRY_F_STRUCT(t, m, schema_ptr, ...)                                  \
+/* FERRY_F_STRUCT(t, m, schema_ptr [, FERRY_OPT(t, pres)]): a nested struct
+ * member (by value) described by schema_ptr. */
+#define FERRY_F_STRUCT(...) FY_STRUCT(__VA_ARGS__, )
+#define FY_STRUCT(t, m, schema_ptr, ...)                                       \
     {                                                                          \
         .name = #m, .name_len = sizeof(#m) - 1, .kind = FERRY_K_STRUCT,        \
         .offset = (uint32_t)offsetof(t, m),                                    \
@@ -185,10 +191,12 @@ typedef struct ferry_schema {
         __VA_ARGS__                                                            \
     }
 
-/* A variable-length array: pointer member m, size_t count member cnt,
+/* FERRY_F_ARRAY(t, m, cnt, elem_ptr, max_ [, FERRY_OPT(t, pres)]): a
+ * variable-length array: pointer member m, size_t count member cnt,
  * elements described by elem_ptr (one of FERRY_ELEM_*), at most max_
  * elements (0 = only the decoder's max_array limit). */
-#define FERRY_F_ARRAY(t, m, cnt, elem_ptr, max_, ...)                          \
+#define FERRY_F_ARRAY(...) FY_ARRAY(__VA_ARGS__, )
+#define FY_ARRAY(t, m, cnt, elem_ptr, max_, ...)                               \
     {                                                                          \
         .name = #m, .name_len = sizeof(#m) - 1, .kind = FERRY_K_ARRAY,         \
         .offset = (uint32_t)offsetof(t, m),                                    \
@@ -199,8 +207,10 @@ typedef struct ferry_schema {
         .elem = (elem_ptr), __VA_ARGS__                                        \
     }
 
-#define FERRY_F_ARRAY_STRUCT(t, m, cnt, schema_ptr, max_, ...)                 \
-    FERRY_F_ARRAY(t, m, cnt, FERRY_ELEM_STRUCT(schema_ptr), max_, __VA_ARGS__)
+/* FERRY_F_ARRAY_STRUCT(t, m, cnt, schema_ptr, max_ [, FERRY_OPT(t, pres)]) */
+#define FERRY_F_ARRAY_STRUCT(...) FY_ARRAY_STRUCT(__VA_ARGS__, )
+#define FY_ARRAY_STRUCT(t, m, cnt, schema_ptr, max_, ...)                      \
+    FY_ARRAY(t, m, cnt, FERRY_ELEM_STRUCT(schema_ptr), max_, __VA_ARGS__)
 
 /* Element descriptors for arrays: a field at offset 0 of one element.
  * They are compound literals, so schemas are defined at file scope. */
