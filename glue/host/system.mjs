@@ -136,6 +136,11 @@ export class System {
     await Promise.all(downs);
   }
 
+  /** The Worker actor `id` runs in (tests kill one from outside with it). */
+  _worker(id) {
+    return this.#actors.get(id)?.worker ?? null;
+  }
+
   _corr() {
     return this.#nextCorr++;
   }

@@ -76,6 +76,19 @@ __attribute__((noinline)) static uint32_t deep(uint32_t n) {
     return r + 1;
 }
 
+/* Loops forever. It first calls the host ("spinning"; the storm's
+ * handler answers at once): waiting for that reply hands the glue the
+ * replies made so far (they leave the worker when C waits) and tells the
+ * host that the loop starts. */
+static void spin(void) {
+    ferry_msg reply;
+    if (ferry_call_raw(FERRY_HOST, "spinning", "\xf6" /* null */, 1, &reply, 10000) ==
+        FERRY_OK)
+        ferry_msg_free(&reply);
+    for (volatile int go = 1; go;)
+        ;
+}
+
 /* Blobs kept by "blobs". */
 static ferry_blob kept_blobs[64];
 static unsigned nkept;
@@ -84,7 +97,7 @@ static unsigned nkept;
  * "hog": "eat" {chunk bytes, default 1 MiB}: allocates until NULL and
  * replies {got: bytes, blocks}; "free": gives it all back; "eat_trap" /
  * "eat_abort": allocates until NULL, then traps / aborts (the down reason
- * is ENOMEM); "spin": loops forever; "deep": overflows the stack; "blobs"
+ * is ENOMEM); "spin": loops forever (after calling the host); "deep": overflows the stack; "blobs"
  * {size}: keeps one more blob of that size, made outside wasm memory
  * (replies {blobs, bytes}); "trap", "abort", "return": die so; other calls
  * are answered with their body.
@@ -107,8 +120,7 @@ static int hog_main(ferry_msg *init) {
             eat(1 << 20);
             abort();
         } else if (is(&m, "spin")) {
-            for (volatile int go = 1; go;)
-                ;
+            spin();
         } else if (is(&m, "deep")) {
             deep(0);
         } else if (is(&m, "trap")) {
