@@ -21,9 +21,9 @@ static uint64_t body_uint(const ferry_msg *m, uint64_t dflt) {
                                                                        : dflt;
 }
 
-/* Replies {got, blocks}. */
-static void reply_two(ferry_msg *m, const char *k1, uint64_t v1,
-                      const char *k2, uint64_t v2) {
+/* Replies a map of two unsigned values {k1: v1, k2: v2}. */
+static void reply_two(ferry_msg *m, const char *k1, uint64_t v1, const char *k2,
+                      uint64_t v2) {
     ferry_cbor_buf b;
     ferry_cbor_buf_init(&b);
     ferry_cbor_put_map(&b, 2);
@@ -82,8 +82,8 @@ __attribute__((noinline)) static uint32_t deep(uint32_t n) {
  * host that the loop starts. */
 static void spin(void) {
     ferry_msg reply;
-    if (ferry_call_raw(FERRY_HOST, "spinning", "\xf6" /* null */, 1, &reply, 10000) ==
-        FERRY_OK)
+    if (ferry_call_raw(FERRY_HOST, "spinning", "\xf6" /* null */, 1, &reply,
+                       10000) == FERRY_OK)
         ferry_msg_free(&reply);
     for (volatile int go = 1; go;)
         ;
@@ -97,10 +97,10 @@ static unsigned nkept;
  * "hog": "eat" {chunk bytes, default 1 MiB}: allocates until NULL and
  * replies {got: bytes, blocks}; "free": gives it all back; "eat_trap" /
  * "eat_abort": allocates until NULL, then traps / aborts (the down reason
- * is ENOMEM); "spin": loops forever (after calling the host); "deep": overflows the stack; "blobs"
- * {size}: keeps one more blob of that size, made outside wasm memory
- * (replies {blobs, bytes}); "trap", "abort", "return": die so; other calls
- * are answered with their body.
+ * is ENOMEM); "spin": loops forever (after calling the host); "deep": overflows
+ * the stack; "blobs" {size}: keeps one more blob of that size, made outside
+ * wasm memory (replies {blobs, bytes}); "trap", "abort", "return": die so;
+ * other calls are answered with their body.
  */
 static int hog_main(ferry_msg *init) {
     (void)init;
