@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { System, FerryError } from '../../glue/index.mjs';
+import { memoryImportLimits, memorySection, moduleMemory, SECTION } from '../../glue/host/memory.mjs';
 import { wasmDir, mustExist, rejection } from './paths.mjs';
 
 jest.setTimeout(60000);
@@ -140,5 +141,50 @@ describe('the default and the option', () => {
     const echo = await sys.spawn('echo');
     expect(await echo.call('x', 1)).toBe(1);
     await echo.stop();
+  });
+});
+
+describe('the memory import and its section', () => {
+  const str = (t) => [t.length, ...new TextEncoder().encode(t)];
+  const section = (id, body) => [id, body.length, ...body];
+  // A module importing env.f (a function) and env.memory with limits
+  // (min 2, max 10) or without a maximum, or importing no memory.
+  const wasm = (memory) => {
+    const imports = [[...str('env'), ...str('f'), 0, 0]];
+    if (memory) imports.push([...str('env'), ...str('memory'), 2, ...memory]);
+    return Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...section(1, [1, 0x60, 0, 0]),
+      ...section(2, [imports.length, ...imports.flat()])]);
+  };
+
+  test('the limits are read from the import section, after other imports', () => {
+    expect(memoryImportLimits(wasm([1, 2, 10]))).toEqual({ initial: 2, maximum: 10 });
+    expect(memoryImportLimits(wasm([0, 3]))).toEqual({ initial: 3, maximum: null });
+    expect(memoryImportLimits(wasm(null))).toBe(null);
+  });
+
+  test('ferry-build\'s section round-trips through a compiled module; a module with its own memory has none', () => {
+    const bytes = wasm([1, 2, 10]);
+    const withSection = new Uint8Array([...bytes, ...memorySection(bytes)]);
+    expect(moduleMemory(new WebAssembly.Module(withSection))).toEqual({ initial: 2, maximum: 10 });
+    expect(moduleMemory(new WebAssembly.Module(wasm(null)))).toBe(null);
+    expect(memorySection(wasm(null))).toBe(null);
+    // The built test module carries it, and imports its memory.
+    const built = sys.module;
+    expect(WebAssembly.Module.imports(built)).toContainEqual({ module: 'env', name: 'memory', kind: 'memory' });
+    expect(WebAssembly.Module.customSections(built, SECTION)).toHaveLength(1);
+    expect(moduleMemory(built)).toEqual({ initial: 256, maximum: 32768 });
+  });
+
+  test('a module that imports its memory without the section is EINVAL: build it with ferry-build', () => {
+    let err;
+    try {
+      moduleMemory(new WebAssembly.Module(wasm([1, 2, 10])));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FerryError);
+    expect(err.code).toBe('EINVAL');
+    expect(err.message).toMatch(/no "ferry\.memory" section.*build it with ferry-build/);
   });
 });
