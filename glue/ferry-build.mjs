@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SUSPENDING_IMPORT, EXPORTS } from './worker/abi.mjs';
+import { memorySection } from './host/memory.mjs';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,6 +30,7 @@ export const RUNTIME_SOURCES = [
   'cbor/encode.c', 'cbor/read.c', 'cbor/text.c',
   'schema/arena.c', 'schema/encode.c', 'schema/decode.c',
   'runtime/envelope.c', 'runtime/actor.c', 'runtime/message.c', 'runtime/call.c', 'runtime/blob.c',
+  'runtime/memory.c',
 ].map((f) => path.join(pkg, 'src', f));
 
 /** The C dialect and warnings ferry-build compiles with (before the user's flags). */
@@ -42,6 +44,10 @@ export function ferryFlags({ opt = '-O2', debug = false } = {}) {
     '-sSTANDALONE_WASM=1', '--no-entry',
     '-sASYNCIFY=1', `-sASYNCIFY_IMPORTS=["${SUSPENDING_IMPORT}"]`,
     '-sALLOW_MEMORY_GROWTH=1', '-sINITIAL_MEMORY=16777216',
+    // The worker makes the memory, with the actor's cap as its maximum
+    // (glue/host/memory.mjs); sbrk is wrapped so that a grow refused at
+    // the cap is reported to the glue (src/runtime/memory.c).
+    '-sIMPORTED_MEMORY=1', '-Wl,--wrap=sbrk',
     '-sEXPORTED_FUNCTIONS=["_malloc","_free"]',
     '-sWARN_ON_UNDEFINED_SYMBOLS=0', '-sERROR_ON_UNDEFINED_SYMBOLS=0',
   ];
@@ -153,7 +159,11 @@ export async function build(o) {
   // emcc writes a .wasm only; check that it is a ferry module.
   let names;
   try {
-    names = WebAssembly.Module.exports(new WebAssembly.Module(fs.readFileSync(o.out))).map((e) => e.name);
+    const bytes = fs.readFileSync(o.out);
+    names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
+    // The memory import's limits, for the worker that makes the memory.
+    const sec = memorySection(bytes);
+    if (sec) fs.appendFileSync(o.out, sec);
   } catch (e) {
     throw new Error(`emcc succeeded but ${o.out} is not a loadable wasm module: ${e.message}`);
   }

@@ -101,6 +101,8 @@ export interface ActorStats {
   mailboxBytes: number;
   /** Bytes of wasm memory. */
   memory: number;
+  /** The cap its wasm memory may grow to, in bytes (0: uncapped). */
+  maxMemory: number;
 }
 
 /** Marks a buffer to be moved (as a blob), not copied. */
@@ -174,12 +176,17 @@ export interface StartOptions {
    * received, as {e, n} (true; see docs/wire-format.md). A tuning switch,
    * measured by the rt16m.partial_reuse bench row. */
   reusePartial?: boolean;
+  /** Default cap of each actor's wasm memory, in bytes (256 MiB), rounded
+   * down to 64 KiB pages; past it malloc returns NULL (docs/api.md). */
+  maxMemory?: number;
 }
 
 export interface SpawnOptions {
   /** The init value, the body of the actor's init message. */
   init?: unknown;
   mailbox?: MailboxLimits;
+  /** Cap of this actor's wasm memory, in bytes (the System's default). */
+  maxMemory?: number;
 }
 
 export class System {

@@ -61,7 +61,9 @@ const CTL = Object.freeze({
  * @typedef {{ctl: 'init', module: WebAssembly.Module, id: number, name: string,
  *   init: ArrayBuffer, initXfer: ArrayBuffer[]|null,
  *   limits: {messages: number, bytes: number}, asyncStack: number,
- *   reusePartial?: boolean}} InitCtl
+ *   reusePartial?: boolean, memory: {initial: number, maximum: number}|null}} InitCtl
+ *   memory: the pages of the memory the worker makes (null: the module
+ *   defines its own)
  * @typedef {{ctl: 'peer', id: number, port: MessagePort, thread?: boolean}} PeerCtl
  *   thread: the port leads to a JS thread (ref.connect()), not an actor
  * @typedef {{ctl: 'peer-fail', id: number, code: string, message: string}} PeerFailCtl
@@ -506,6 +508,7 @@ const IMPORTS = Object.freeze({
   fy_blob_state: '(i32)->i32', // enum ferry_blob_where | EINVAL
   fy_deadline: '(f64,i32)->()', // (corr, timeout_ms) of an async call
   fy_monitor: '(i32,i32)->i32', // (id, on)
+  fy_oom: '(f64)->()', // (increment): sbrk was refused more memory
 });
 
 /** enum ferry_blob_where (ferry/blob.h). */
@@ -527,7 +530,8 @@ const EXPORTS = Object.freeze({
 });
 
 /** Exports every ferry module must have. */
-const REQUIRED_EXPORTS = Object.freeze([EXPORTS.START, EXPORTS.TYPE_NAMES, 'malloc', 'memory',
+// (The memory is imported: the worker makes it, with the actor's cap.)
+const REQUIRED_EXPORTS = Object.freeze([EXPORTS.START, EXPORTS.TYPE_NAMES, 'malloc',
   'asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind',
   'asyncify_get_state']);
 
@@ -1666,6 +1670,8 @@ class WorkerActor {
     });
     this.ports = new Ports(this, host);
     this.mem = new MemoryViews();
+    this.maxMemory = 0; // bytes the memory may grow to (0: the module's own memory, no cap)
+    this.oom = null; // {increment, at}: sbrk was refused memory (memory.c)
     // Every copy ferry makes in this worker, in bytes, by kind (ref.stats(),
     // docs/api.md): moving or lending a blob copies nothing and is not here.
     this.stats = {
@@ -1705,11 +1711,11 @@ class WorkerActor {
   }
 
   /** Instantiated: the exports, and room for Asyncify's data. */
-  attach(exports) {
+  attach(exports, memory) {
     this.ex = exports;
-    this.mem.attach(exports.memory);
+    this.mem.attach(memory);
     this.dataPtr = exports.malloc(this.asyncStack + 8);
-    if (!this.dataPtr) throw new Error('out of memory for the Asyncify stack');
+    if (!this.dataPtr) throw Object.assign(new Error('out of memory for the Asyncify stack'), { code: 'ENOMEM' });
   }
 
   // ----------------------------------------------------------- arriving
@@ -2042,16 +2048,25 @@ class WorkerActor {
   // --------------------------------------------------------------- end
 
   die(e) {
+    const oom = this.oom && this.outOfMemory(e);
     if (e instanceof ExitError) {
-      return this.down({ code: 'EDOWN', name: 'Exit', message: `actor ${this.id} (${this.label}) called exit(${e.code}) or abort()`, exitCode: e.code });
+      return this.down({ code: oom ? 'ENOMEM' : 'EDOWN', name: 'Exit', message: `actor ${this.id} (${this.label}) called exit(${e.code}) or abort()${oom || ''}`, exitCode: e.code });
     }
     const trap = e instanceof WebAssembly.RuntimeError;
     this.down({
-      code: 'EDOWN',
+      code: oom ? 'ENOMEM' : 'EDOWN',
       name: trap ? 'Trap' : e?.name || 'Error',
-      message: `actor ${this.id} (${this.label}) ${trap ? 'trapped' : 'failed'}: ${e?.message ?? e}`,
+      message: `actor ${this.id} (${this.label}) ${trap ? 'trapped' : 'failed'}: ${e?.message ?? e}${oom || ''}`,
       stack: e?.stack,
     });
+  }
+
+  // Why an actor that died after sbrk was refused memory went down (its
+  // reason's code is then ENOMEM).
+  outOfMemory() {
+    const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+    return ` after running out of memory (a request for ${this.oom.increment} more bytes was refused at ${mib(this.oom.at)}` +
+      `${this.maxMemory ? `; its maxMemory is ${mib(this.maxMemory)}` : ''})`;
   }
 
   down(reason) {
@@ -2091,6 +2106,7 @@ class WorkerActor {
       mailbox: this.mailbox.length,
       mailboxBytes: this.mailbox.bytes,
       memory: this.mem.byteLength,
+      maxMemory: this.maxMemory,
     };
   }
 
@@ -2325,8 +2341,15 @@ function makeImports(actor) {
       return actor.monitor(id, on !== 0);
     },
 
+    fy_oom(increment) {
+      actor.oom = { increment, at: mem.byteLength };
+    },
+
     // emscripten's memory growth hook; the views renew themselves (mem).
-    emscripten_notify_memory_growth() {},
+    // A grow that succeeds after a refused one: memory was found after all.
+    emscripten_notify_memory_growth() {
+      actor.oom = null;
+    },
   };
   for (const name of Object.keys(IMPORTS)) {
     if (typeof env[name] !== 'function') throw new Error(`ferry glue: import ${name} of abi.mjs is not implemented`);
@@ -2370,19 +2393,33 @@ onMessage(host, (data) => {
 function init(msg) {
   const a = new WorkerActor(host, msg);
   try {
+    const env = makeImports(a);
+    // ferry-build modules import their memory: make it here, capped at
+    // the spawn's maxMemory (glue/host/memory.mjs). Past the cap
+    // memory.grow fails and malloc returns NULL in C.
+    let memory = null;
+    if (msg.memory) {
+      memory = new WebAssembly.Memory({ initial: msg.memory.initial, maximum: msg.memory.maximum });
+      env.memory = memory;
+      a.maxMemory = msg.memory.maximum * 65536;
+    }
     const instance = new WebAssembly.Instance(msg.module, {
-      env: makeImports(a),
+      env,
       wasi_snapshot_preview1: makeWasi(() => a.mem.u8().buffer, () => `[${a.label}#${a.id}]`),
     });
     const ex = instance.exports;
     for (const name of REQUIRED_EXPORTS) {
       if (!ex[name]) throw new Error(`the wasm module has no export "${name}": build it with ferry-build`);
     }
-    a.mem.attach(ex.memory); // constructors may already print
+    memory ??= ex.memory;
+    a.mem.attach(memory); // constructors may already print
     ex._initialize?.();
-    a.attach(ex);
+    a.attach(ex, memory);
   } catch (e) {
-    host.postMessage({ ctl: CTL.FAILED, code: 'EINVAL', message: `cannot instantiate the module: ${e.message}` });
+    // Out of memory before the actor ran: its initial memory or its
+    // Asyncify stack did not fit (a RangeError from WebAssembly.Memory).
+    const oom = e?.code === 'ENOMEM' || e instanceof RangeError;
+    host.postMessage({ ctl: CTL.FAILED, code: oom ? 'ENOMEM' : 'EINVAL', message: `cannot instantiate the module: ${e.message}` });
     a.stopped = true;
     closeSelf(host);
     return;

@@ -12,6 +12,7 @@ import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree } from './en
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
 import { onMessage, onWorkerError, compileModule } from '../platform.mjs';
 import { newWorker } from '../new-worker.mjs';
+import { moduleMemory, capPages, DEFAULT_MAX_MEMORY } from './memory.mjs';
 
 /** Gives an error the blobs that came back with it (undelivered, bounced). */
 function withBlobs(err, xfer) {
@@ -22,6 +23,7 @@ function withBlobs(err, xfer) {
 export class System {
   #module;
   #opts;
+  #memory; // the module's memory import {initial, maximum} in pages, or null
   /** @type {Map<number, ActorRecord>} */
   #actors = new Map();
   #nextId = 1;
@@ -36,6 +38,7 @@ export class System {
    * @param {URL|string|ArrayBuffer|Uint8Array|Response|WebAssembly.Module} opts.module
    * @param {{messages?: number, bytes?: number}} [opts.mailbox] default mailbox bounds
    * @param {number} [opts.asyncStack] bytes reserved for Asyncify unwinds (256 KiB)
+   * @param {number} [opts.maxMemory] default cap of each actor's wasm memory, in bytes (256 MiB)
    */
   static async start(opts = {}) {
     if (!opts.module) throw new TypeError('System.start: `module` (the .wasm built by ferry-build) is required');
@@ -49,9 +52,14 @@ export class System {
     if (!exports.includes(EXPORTS.START)) {
       throw new FerryError('EINVAL', `System.start: this wasm module has no ferry actors (no ${EXPORTS.START} export); build it with ferry-build`);
     }
+    const memory = moduleMemory(module);
+    const maxMemory = opts.maxMemory ?? DEFAULT_MAX_MEMORY;
+    // Checked now, so that a bad default fails here and not at each spawn.
+    capPages(maxMemory, memory, 'System.start');
     const sys = new System();
     sys.#module = module;
-    sys.#opts = { mailbox: { messages: 10000, bytes: 256 << 20 }, asyncStack: 256 << 10, reusePartial: true, ...opts };
+    sys.#memory = memory;
+    sys.#opts = { mailbox: { messages: 10000, bytes: 256 << 20 }, asyncStack: 256 << 10, reusePartial: true, ...opts, maxMemory };
     return sys;
   }
 
@@ -63,14 +71,17 @@ export class System {
   /**
    * Starts an actor of a type registered with FERRY_ACTOR in the module.
    * @param {string} name actor type
-   * @param {{init?: any, mailbox?: {messages?: number, bytes?: number}}} [opts]
+   * @param {{init?: any, mailbox?: {messages?: number, bytes?: number}, maxMemory?: number}} [opts]
+   *   maxMemory: cap of its wasm memory in bytes, rounded down to 64 KiB pages
    * @returns {Promise<ActorRef>} once the actor runs
    */
   spawn(name, opts = {}) {
     if (this.#closed) return Promise.reject(new FerryError('ECLOSED', 'the System is shut down'));
     if (typeof name !== 'string' || !name) return Promise.reject(new TypeError('spawn: actor type name must be a non-empty string'));
     let init;
+    let maxPages;
     try {
+      maxPages = capPages(opts.maxMemory ?? this.#opts.maxMemory, this.#memory, `spawn("${name}")`);
       init = envelopeBuffer(KIND.SEND, name, 0, opts.init === undefined ? null : opts.init);
     } catch (e) {
       return Promise.reject(e);
@@ -95,6 +106,7 @@ export class System {
     const msg = {
       ctl: CTL.INIT, module: this.#module, id, name, init: init.buf, initXfer: init.xfer,
       limits: mailbox, asyncStack: this.#opts.asyncStack, reusePartial: this.#opts.reusePartial,
+      memory: this.#memory && { initial: this.#memory.initial, maximum: maxPages },
     };
     a.control(msg, [init.buf, ...(init.xfer || [])]);
     return a.readyPromise.then(() => a.ref);
@@ -122,6 +134,11 @@ export class System {
       downs.push(a.downPromise);
     }
     await Promise.all(downs);
+  }
+
+  /** The Worker actor `id` runs in (tests kill one from outside with it). */
+  _worker(id) {
+    return this.#actors.get(id)?.worker ?? null;
   }
 
   _corr() {

@@ -53,7 +53,9 @@ export const CTL = Object.freeze({
  * @typedef {{ctl: 'init', module: WebAssembly.Module, id: number, name: string,
  *   init: ArrayBuffer, initXfer: ArrayBuffer[]|null,
  *   limits: {messages: number, bytes: number}, asyncStack: number,
- *   reusePartial?: boolean}} InitCtl
+ *   reusePartial?: boolean, memory: {initial: number, maximum: number}|null}} InitCtl
+ *   memory: the pages of the memory the worker makes (null: the module
+ *   defines its own)
  * @typedef {{ctl: 'peer', id: number, port: MessagePort, thread?: boolean}} PeerCtl
  *   thread: the port leads to a JS thread (ref.connect()), not an actor
  * @typedef {{ctl: 'peer-fail', id: number, code: string, message: string}} PeerFailCtl

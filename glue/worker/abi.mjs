@@ -25,6 +25,7 @@ export const IMPORTS = Object.freeze({
   fy_blob_state: '(i32)->i32', // enum ferry_blob_where | EINVAL
   fy_deadline: '(f64,i32)->()', // (corr, timeout_ms) of an async call
   fy_monitor: '(i32,i32)->i32', // (id, on)
+  fy_oom: '(f64)->()', // (increment): sbrk was refused more memory
 });
 
 /** enum ferry_blob_where (ferry/blob.h). */
@@ -46,7 +47,8 @@ export const EXPORTS = Object.freeze({
 });
 
 /** Exports every ferry module must have. */
-export const REQUIRED_EXPORTS = Object.freeze([EXPORTS.START, EXPORTS.TYPE_NAMES, 'malloc', 'memory',
+// (The memory is imported: the worker makes it, with the actor's cap.)
+export const REQUIRED_EXPORTS = Object.freeze([EXPORTS.START, EXPORTS.TYPE_NAMES, 'malloc',
   'asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind',
   'asyncify_get_state']);
 

@@ -67,6 +67,8 @@ export class WorkerActor {
     });
     this.ports = new Ports(this, host);
     this.mem = new MemoryViews();
+    this.maxMemory = 0; // bytes the memory may grow to (0: the module's own memory, no cap)
+    this.oom = null; // {increment, at}: sbrk was refused memory (memory.c)
     // Every copy ferry makes in this worker, in bytes, by kind (ref.stats(),
     // docs/api.md): moving or lending a blob copies nothing and is not here.
     this.stats = {
@@ -106,11 +108,11 @@ export class WorkerActor {
   }
 
   /** Instantiated: the exports, and room for Asyncify's data. */
-  attach(exports) {
+  attach(exports, memory) {
     this.ex = exports;
-    this.mem.attach(exports.memory);
+    this.mem.attach(memory);
     this.dataPtr = exports.malloc(this.asyncStack + 8);
-    if (!this.dataPtr) throw new Error('out of memory for the Asyncify stack');
+    if (!this.dataPtr) throw Object.assign(new Error('out of memory for the Asyncify stack'), { code: 'ENOMEM' });
   }
 
   // ----------------------------------------------------------- arriving
@@ -443,16 +445,25 @@ export class WorkerActor {
   // --------------------------------------------------------------- end
 
   die(e) {
+    const oom = this.oom && this.outOfMemory(e);
     if (e instanceof ExitError) {
-      return this.down({ code: 'EDOWN', name: 'Exit', message: `actor ${this.id} (${this.label}) called exit(${e.code}) or abort()`, exitCode: e.code });
+      return this.down({ code: oom ? 'ENOMEM' : 'EDOWN', name: 'Exit', message: `actor ${this.id} (${this.label}) called exit(${e.code}) or abort()${oom || ''}`, exitCode: e.code });
     }
     const trap = e instanceof WebAssembly.RuntimeError;
     this.down({
-      code: 'EDOWN',
+      code: oom ? 'ENOMEM' : 'EDOWN',
       name: trap ? 'Trap' : e?.name || 'Error',
-      message: `actor ${this.id} (${this.label}) ${trap ? 'trapped' : 'failed'}: ${e?.message ?? e}`,
+      message: `actor ${this.id} (${this.label}) ${trap ? 'trapped' : 'failed'}: ${e?.message ?? e}${oom || ''}`,
       stack: e?.stack,
     });
+  }
+
+  // Why an actor that died after sbrk was refused memory went down (its
+  // reason's code is then ENOMEM).
+  outOfMemory() {
+    const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
+    return ` after running out of memory (a request for ${this.oom.increment} more bytes was refused at ${mib(this.oom.at)}` +
+      `${this.maxMemory ? `; its maxMemory is ${mib(this.maxMemory)}` : ''})`;
   }
 
   down(reason) {
@@ -492,6 +503,7 @@ export class WorkerActor {
       mailbox: this.mailbox.length,
       mailboxBytes: this.mailbox.bytes,
       memory: this.mem.byteLength,
+      maxMemory: this.maxMemory,
     };
   }
 

@@ -217,8 +217,15 @@ export function makeImports(actor) {
       return actor.monitor(id, on !== 0);
     },
 
+    fy_oom(increment) {
+      actor.oom = { increment, at: mem.byteLength };
+    },
+
     // emscripten's memory growth hook; the views renew themselves (mem).
-    emscripten_notify_memory_growth() {},
+    // A grow that succeeds after a refused one: memory was found after all.
+    emscripten_notify_memory_growth() {
+      actor.oom = null;
+    },
   };
   for (const name of Object.keys(IMPORTS)) {
     if (typeof env[name] !== 'function') throw new Error(`ferry glue: import ${name} of abi.mjs is not implemented`);

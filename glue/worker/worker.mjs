@@ -27,19 +27,33 @@ onMessage(host, (data) => {
 function init(msg) {
   const a = new WorkerActor(host, msg);
   try {
+    const env = makeImports(a);
+    // ferry-build modules import their memory: make it here, capped at
+    // the spawn's maxMemory (glue/host/memory.mjs). Past the cap
+    // memory.grow fails and malloc returns NULL in C.
+    let memory = null;
+    if (msg.memory) {
+      memory = new WebAssembly.Memory({ initial: msg.memory.initial, maximum: msg.memory.maximum });
+      env.memory = memory;
+      a.maxMemory = msg.memory.maximum * 65536;
+    }
     const instance = new WebAssembly.Instance(msg.module, {
-      env: makeImports(a),
+      env,
       wasi_snapshot_preview1: makeWasi(() => a.mem.u8().buffer, () => `[${a.label}#${a.id}]`),
     });
     const ex = instance.exports;
     for (const name of REQUIRED_EXPORTS) {
       if (!ex[name]) throw new Error(`the wasm module has no export "${name}": build it with ferry-build`);
     }
-    a.mem.attach(ex.memory); // constructors may already print
+    memory ??= ex.memory;
+    a.mem.attach(memory); // constructors may already print
     ex._initialize?.();
-    a.attach(ex);
+    a.attach(ex, memory);
   } catch (e) {
-    host.postMessage({ ctl: CTL.FAILED, code: 'EINVAL', message: `cannot instantiate the module: ${e.message}` });
+    // Out of memory before the actor ran: its initial memory or its
+    // Asyncify stack did not fit (a RangeError from WebAssembly.Memory).
+    const oom = e?.code === 'ENOMEM' || e instanceof RangeError;
+    host.postMessage({ ctl: CTL.FAILED, code: oom ? 'ENOMEM' : 'EINVAL', message: `cannot instantiate the module: ${e.message}` });
     a.stopped = true;
     closeSelf(host);
     return;

@@ -69,7 +69,10 @@
     /* The async call corr gets an ETIMEDOUT error after timeout_ms. */     \
     X(fy_deadline, void, (double corr, int timeout_ms), "(f64,i32)->()")       \
     /* Starts (on != 0) or stops watching actor id for its down. */         \
-    X(fy_monitor, int, (uint32_t id, int on), "(i32,i32)->i32")
+    X(fy_monitor, int, (uint32_t id, int on), "(i32,i32)->i32")                \
+    /* sbrk could not grow the heap by `increment` bytes: the actor is at  \
+     * its memory cap (a trap from now on is reported as ENOMEM). */       \
+    X(fy_oom, void, (double increment), "(f64)->()")
 // clang-format on
 
 /* The words fy_take writes to meta. */
@@ -83,7 +86,8 @@ enum {
 /* A segment: FY_SEG_WORDS u32 words, pointer then length. */
 enum { FY_SEG_PTR = 0, FY_SEG_LEN = 1, FY_SEG_WORDS = 2 };
 
-/* The exports the glue calls, besides malloc, memory and asyncify_*. */
+/* The exports the glue calls, besides malloc and asyncify_*. The memory
+ * is imported (env.memory): the glue makes it, capped (memory.c). */
 #define FY_EXPORT_START "fy_start"           /* runs or resumes the actor */
 #define FY_EXPORT_TYPE_NAMES "fy_type_names" /* "a, b" for error messages */
 

@@ -368,7 +368,8 @@ FERRY_ACTOR("lender", lender_main);
  * Borrows: a send "borrow" {data} is kept (its blob taken). "check":
  * {rc: state of what it holds, a: its size, b: byte 1, c: what sending it
  * on returned}; "return": ferry_blob_return; "drop": frees the message's
- * blob without taking it (the runtime returns it); "trap" dies holding it.
+ * blob without taking it (the runtime returns it); "trap" dies holding it;
+ * "spin" loops forever holding it (the fault storm kills its worker).
  */
 static int borrower_main(ferry_msg *init) {
     (void)init;
@@ -400,6 +401,15 @@ static int borrower_main(ferry_msg *init) {
             reply_report(&m, (report){0});
         } else if (is(&m, "trap")) {
             __builtin_trap();
+        } else if (is(&m, "spin")) {
+            /* As faults.c's spin: the host hears first, and gets the
+             * replies made so far. */
+            ferry_msg reply;
+            if (ferry_call_raw(FERRY_HOST, "spinning", "\xf6", 1, &reply,
+                               10000) == FERRY_OK)
+                ferry_msg_free(&reply);
+            for (volatile int go = 1; go;)
+                ;
         } else if (m.kind == FERRY_MSG_CALL) {
             reply_report(&m, (report){0});
         }

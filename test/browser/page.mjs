@@ -339,6 +339,37 @@ scenarios.reports = async () => {
   return { detail: 'init failure rejects spawn; undelivered send reported with its blob', value: { spawn: e.code, report: r } };
 };
 
+// A memory cap: under maxMemory 32 MiB malloc returns NULL and the actor
+// keeps serving; one that traps after running out is down with ENOMEM,
+// and the page and the other actors are untouched.
+scenarios.memcap = async () => {
+  const sys = needSystem('test');
+  const MiB = 1024 * 1024;
+  step = 'spawn hog (maxMemory 32 MiB) and echo';
+  const [hog, other] = await Promise.all([sys.spawn('hog', { maxMemory: 32 * MiB }), sys.spawn('echo')]);
+  step = 'hog.call("eat")';
+  const r = await withTimeout(hog.call('eat', MiB), 10000, 'hog.call("eat")');
+  check(r.got > 8 * MiB && r.got <= 32 * MiB, `hog should get more than 8 MiB and at most 32 MiB, got ${r.got}`);
+  const st = await hog.stats();
+  check(st.memory <= 32 * MiB && st.maxMemory === 32 * MiB, `memory ${st.memory} should be within maxMemory ${st.maxMemory} = 32 MiB`);
+  same(await hog.call('echo', 'still'), 'still', 'the hog after malloc returned NULL');
+  step = 'a bad maxMemory';
+  const bad = await rejection(sys.spawn('hog', { maxMemory: -1 }), 'spawn with maxMemory -1');
+  check(bad instanceof FerryError && bad.code === 'EINVAL', `maxMemory -1 should be EINVAL, got ${bad.code}: ${bad.message}`);
+  step = 'hog.call("eat_trap")';
+  const e = await withTimeout(rejection(hog.call('eat_trap'), 'hog.call("eat_trap")'), 10000, 'hog.call("eat_trap")');
+  check(e.code === 'EDOWN', `the call should fail with EDOWN, got ${e.code}: ${e.message}`);
+  const reason = await withTimeout(hog.down, 5000, 'hog.down');
+  check(reason.code === 'ENOMEM', `down should have code ENOMEM, got ${show(reason)}`);
+  step = 'another actor still answers';
+  same(await other.call('still', 'here', { timeout: 5000 }), 'here', 'the other actor');
+  await other.stop();
+  return {
+    detail: `got ${(r.got / MiB).toFixed(0)} MiB of 32; memory ${(st.memory / MiB).toFixed(2)} MiB; then down: ${reason.code} (${reason.name})`,
+    value: { got: r.got, memory: st.memory, maxMemory: st.maxMemory, reason: { code: reason.code, name: reason.name } },
+  };
+};
+
 // Every System shuts down; nothing can be spawned afterwards.
 scenarios.shutdown = async () => {
   const names = Object.keys(systems);

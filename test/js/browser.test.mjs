@@ -176,6 +176,13 @@ describe('ferry in headless Chromium', () => {
     expect(r.value.report).toMatchObject({ rc: -16, a: 99999, c: 1, d: 1000, text: 'hello' });
   });
 
+  test('a memory cap: malloc returns NULL at 32 MiB; a trap after it is ENOMEM; the page goes on', async () => {
+    const r = await scenario('memcap');
+    expect(r.value.got).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(r.value.maxMemory).toBe(32 * 1024 * 1024);
+    expect(r.value.reason).toEqual({ code: 'ENOMEM', name: 'Trap' });
+  });
+
   test('shutdown ends every System', async () => {
     const r = await scenario('shutdown');
     expect(r.value.systems.sort()).toEqual(['echo', 'pingpong', 'test']);
@@ -190,7 +197,7 @@ describe('the same page in Firefox ESR', () => {
     const failed = posted.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}${r.step ? ` (at: ${r.step})` : ''}`);
     expect(failed).toEqual([]);
     expect(posted.results.map((r) => r.name)).toEqual(
-      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'reports', 'shutdown']);
+      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'reports', 'memcap', 'shutdown']);
     const byName = Object.fromEntries(posted.results.map((r) => [r.name, r.value]));
     expect(byName.detach).toEqual({ detachedAtReturn: true, bad: 'value.items[1].fn: functions cannot be sent' });
     expect(byName.loan).toEqual({ byte1: 10, lent: 2, home: 1, copies: 0 });

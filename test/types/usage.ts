@@ -7,8 +7,8 @@ import {
 import { encode, decode, OutOfBand } from '../../glue/serializer.mjs';
 
 async function main(): Promise<void> {
-  const sys: System = await System.start({ module: new URL('file:///app.wasm'), mailbox: { messages: 100 } });
-  const echo: ActorRef = await sys.spawn('echo', { init: { a: 1 } });
+  const sys: System = await System.start({ module: new URL('file:///app.wasm'), mailbox: { messages: 100 }, maxMemory: 64 << 20 });
+  const echo: ActorRef = await sys.spawn('echo', { init: { a: 1 }, maxMemory: 32 << 20 });
   echo.send('note', { text: 'hi' });
   const r = await echo.call<{ n: number }>('get', { key: 'a' }, { timeout: 1000, signal: new AbortController().signal });
   const n: number = r.n;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   echo.onerror = (e: FerryError) => console.log(e.code, e.errno);
   sys.handle('hold', async (value) => value);
   const stats: ActorStats = await echo.stats();
-  const copied: number = stats.copies.blobDup + stats.copiedBytes + stats.loans.out;
+  const copied: number = stats.copies.blobDup + stats.copiedBytes + stats.loans.out + stats.maxMemory - stats.memory;
   const chunk = await echo.call<{ data: Uint8Array }>('get');
   if (isBorrowed(chunk.data)) release(chunk.data);
   echo.onerror = (e: FerryError) => console.log(e.to, e.messageType, e.corr, e.blobs?.length, copied);
