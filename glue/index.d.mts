@@ -101,6 +101,10 @@ export interface ActorStats {
   mailboxBytes: number;
   /** Bytes of wasm memory. */
   memory: number;
+  /** Ports open to other actors and JS threads. */
+  ports: number;
+  /** Calls this actor made that wait for their reply. */
+  pendingCalls: number;
 }
 
 /** Marks a buffer to be moved (as a blob), not copied. */

@@ -492,6 +492,9 @@ export class WorkerActor {
       mailbox: this.mailbox.length,
       mailboxBytes: this.mailbox.bytes,
       memory: this.mem.byteLength,
+      // For soaks: both must stay flat over a long run.
+      ports: this.ports.peers.size,
+      pendingCalls: this.outstanding.size,
     };
   }
 
