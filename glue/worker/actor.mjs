@@ -493,7 +493,7 @@ export class WorkerActor {
       mailboxBytes: this.mailbox.bytes,
       memory: this.mem.byteLength,
       // For soaks: both must stay flat over a long run.
-      ports: this.ports.peers.size,
+      ports: this.ports.open,
       pendingCalls: this.outstanding.size,
     };
   }
