@@ -11,7 +11,8 @@
  *     (comes home when the receiver frees it). The payload is
  *     soak_pattern(seed, i); the receiver checks it (all of it up to 1 MB,
  *     samples beyond). A call is answered {seq}.
- *   "soak.start" {peers: [ids], seed}: start sending to peers and the host.
+ *   "soak.start" {peers: [ids], seed, max_size}: start sending to peers and
+ *     the host, payloads up to max_size bytes.
  *   "soak.quiesce" (call): stop sending; answered once every call this
  *     actor made has its reply and every loan is home. Each send group ends
  *     with a call on the same port, so by then every send has been taken.
@@ -90,12 +91,16 @@ static struct {
     uint32_t calls, replies, call_errors, unknown_replies, other_errors;
     uint32_t loans_lent, loans_home, loans_lost, send_errors, decode_errors;
     uint32_t calls_answered;
-} st;
+    uint64_t by_mode[3]; /* received as bytes field, moved blob, loan */
+    uint32_t big_recv;   /* of BIG_SIZE */
+    uint32_t min_size, max_size;
+} st = {.min_size = UINT32_MAX};
 
 static ferry_id peers[MAX_PAIRS];
 static size_t npeers;
 static int generating;
 static int big_in_flight;
+static uint32_t max_size = BIG_SIZE;
 static uint64_t rng = 88172645463325252ull;
 
 static uint32_t rnd(void) {
@@ -180,11 +185,13 @@ typedef struct soak_start {
     ferry_id *peers;
     size_t n_peers;
     uint32_t seed;
+    uint32_t max_size;
 } soak_start;
 // clang-format off
 FERRY_SCHEMA(soak_start_schema, soak_start,
              FERRY_F_ARRAY(soak_start, peers, n_peers, FERRY_ELEM_ACTOR, MAX_PAIRS),
-             FERRY_F_U32(soak_start, seed));
+             FERRY_F_U32(soak_start, seed),
+             FERRY_F_U32(soak_start, max_size));
 // clang-format on
 
 typedef struct soak_reply {
@@ -279,6 +286,13 @@ static void on_data(ferry_msg *m, ferry_arena *arena) {
     observe(p, d.seq);
     st.msgs_recv++;
     st.bytes_recv += d.size;
+    if (d.mode < 3)
+        st.by_mode[d.mode]++;
+    st.big_recv += d.size == BIG_SIZE;
+    if (d.size < st.min_size)
+        st.min_size = d.size;
+    if (d.size > st.max_size)
+        st.max_size = d.size;
     int ok;
     if (d.mode == 0)
         ok = d.has_data && d.data.len == d.size &&
@@ -311,10 +325,15 @@ static uint32_t pick_size(int *big) {
         return 256 + rnd() % (16u << 10);
     if (r < 985)
         return (16u << 10) + rnd() % (1u << 20);
-    if (r < 997 || big_in_flight)
+    if (r < 997 || big_in_flight || max_size < BIG_SIZE)
         return (1u << 20) + rnd() % (3u << 20);
     *big = 1;
     return BIG_SIZE;
+}
+
+static uint32_t pick_size_capped(int *big) {
+    uint32_t size = pick_size(big);
+    return size < max_size ? size : max_size;
 }
 
 /* Sends one message of a pair; as a call when corr is not NULL. */
@@ -380,7 +399,7 @@ static void send_group(void) {
     uint32_t nsends = rnd() % 4, seq;
     for (uint32_t i = 0; i <= nsends; i++) {
         int big;
-        uint32_t size = pick_size(&big);
+        uint32_t size = pick_size_capped(&big);
         uint32_t mode = rnd() % 3;
         if (mode == 2 && nlent == MAX_LENT)
             mode = 1;
@@ -459,7 +478,7 @@ static void put_kv(ferry_cbor_buf *b, const char *k, uint64_t v) {
 static void report(ferry_msg *m) {
     ferry_cbor_buf b;
     ferry_cbor_buf_init(&b);
-    ferry_cbor_put_map(&b, 19);
+    ferry_cbor_put_map(&b, 25); /* keep in step with the pairs below */
     ferry_cbor_put_cstr(&b, "sent");
     ferry_cbor_put_array(&b, ntx);
     for (size_t i = 0; i < ntx; i++) {
@@ -498,6 +517,12 @@ static void report(ferry_msg *m) {
     put_kv(&b, "sendErrors", st.send_errors);
     put_kv(&b, "decodeErrors", st.decode_errors);
     put_kv(&b, "otherErrors", st.other_errors);
+    put_kv(&b, "recvBytesField", st.by_mode[0]);
+    put_kv(&b, "recvBlob", st.by_mode[1]);
+    put_kv(&b, "recvLoan", st.by_mode[2]);
+    put_kv(&b, "recvBig", st.big_recv);
+    put_kv(&b, "minSize", st.min_size);
+    put_kv(&b, "maxSize", st.max_size);
     if (b.err)
         ferry_reply_error(m, FERRY_ENOMEM, "report too big");
     else
@@ -611,6 +636,7 @@ static void handle(ferry_msg *m, ferry_arena *arena) {
                 if (s.peers[i] != ferry_self())
                     peers[npeers++] = s.peers[i];
             rng ^= (uint64_t)s.seed * 0x9E3779B97F4A7C15ull;
+            max_size = s.max_size;
             generating = npeers > 0;
             ferry_reply_raw(m, cbor_null, 1);
         } else {
