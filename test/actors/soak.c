@@ -281,6 +281,8 @@ static void on_data(ferry_msg *m, ferry_arena *arena) {
     rx_pair *p = rx_for(m->from);
     if (!p) {
         st.other_errors++;
+        if (m->kind == FERRY_MSG_CALL)
+            ferry_reply_error(m, FERRY_ENOMEM, "too many senders to track");
         return;
     }
     observe(p, d.seq);

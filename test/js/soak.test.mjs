@@ -106,6 +106,12 @@ describe('the checker', () => {
   });
 });
 
+test('a bad option: exit status 2 and what is wrong', () => {
+  const p = spawnSync(process.execPath, [path.join(root, 'test/soak/soak.mjs'), '--minutes', 'ten'], { encoding: 'utf8' });
+  expect(p.status).toBe(2);
+  expect(p.stderr).toMatch(/soak: --minutes wants a number, got "ten"/);
+});
+
 describe('first contact', () => {
   // Two actors that send to each other for the first time at the same
   // moment both ask the host for a channel. They must end up with one:
