@@ -103,6 +103,10 @@ export interface ActorStats {
   memory: number;
   /** The cap its wasm memory may grow to, in bytes (0: uncapped). */
   maxMemory: number;
+  /** Ports open to other actors and JS threads. */
+  ports: number;
+  /** Calls this actor made that wait for their reply. */
+  pendingCalls: number;
 }
 
 /** Marks a buffer to be moved (as a blob), not copied. */

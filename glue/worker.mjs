@@ -1337,6 +1337,7 @@ class Ports {
     /** @type {Map<number, Peer>} */
     this.peers = new Map();
     this.downPeers = new Map(); // id -> {code, message}
+    this.open = 0; // ports this worker holds open (ref.stats().ports)
     this.dirty = []; // outboxes with something queued
     this.flushQueued = false;
     this.inWasm = false; // C runs: flush when it returns or blocks
@@ -1430,6 +1431,7 @@ class Ports {
     const peer = this.peers.get(id) || { port: null, out: null, pending: [] };
     peer.port = port;
     peer.out = new Outbox(port);
+    this.open++;
     this.peers.set(id, peer);
     const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
     onMessage(port, (data) => {
@@ -1475,7 +1477,12 @@ class Ports {
     // The port closes later, not now: what the peer posted before it went
     // down (a borrowed buffer going home) may still wait in the port's
     // queue, and closing a port drops its queue.
-    if (peer?.port) setTimeout(() => peer.port.close?.(), LINGER_MS);
+    if (peer?.port) {
+      setTimeout(() => {
+        peer.port.close?.();
+        this.open--;
+      }, LINGER_MS);
+    }
     if (actor.stopped) return;
     // First what never left (its blobs come back with the report; a call's
     // report is its error reply), then the calls that did.
@@ -2107,6 +2114,9 @@ class WorkerActor {
       mailboxBytes: this.mailbox.bytes,
       memory: this.mem.byteLength,
       maxMemory: this.maxMemory,
+      // For soaks: both must stay flat over a long run.
+      ports: this.ports.open,
+      pendingCalls: this.outstanding.size,
     };
   }
 

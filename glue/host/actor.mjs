@@ -44,6 +44,8 @@ export class ActorRecord {
     this.reason = null;
     /** Run when the actor leaves STARTING (peers waiting to connect). */
     this.waiters = [];
+    /** Ids of the actors it has a channel with (one per pair). */
+    this.linked = new Set();
     /** ref.stats() calls waiting: seq -> resolve. */
     this.statsWaiters = new Map();
     /** Status ports of other JS threads connected to it (ref.connect()). */

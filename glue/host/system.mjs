@@ -215,6 +215,13 @@ export class System {
       return;
     }
     if (a.state === STATE.DOWN) return;
+    // Two actors that first send to each other at the same moment both ask.
+    // The second ask gets nothing: the PEER posted for the first reaches
+    // it too. Two channels would split each side's messages over two
+    // ports, which the receiver may take out of order.
+    if (a.linked.has(b.id)) return;
+    a.linked.add(b.id);
+    b.linked.add(a.id);
     const { port1, port2 } = new MessageChannel();
     a.control({ ctl: CTL.PEER, id: b.id, port: port1 }, [port1]);
     b.control({ ctl: CTL.PEER, id: a.id, port: port2 }, [port2]);
@@ -348,6 +355,8 @@ export class System {
     const wasStarting = a.state === STATE.STARTING;
     a.state = STATE.DOWN;
     a.reason = reason;
+    for (const id of a.linked) this.#actors.get(id)?.linked.delete(a.id);
+    a.linked.clear();
     a.worker?.terminate();
     a.out?.drop();
     forgetOwner(a);

@@ -504,6 +504,9 @@ export class WorkerActor {
       mailboxBytes: this.mailbox.bytes,
       memory: this.mem.byteLength,
       maxMemory: this.maxMemory,
+      // For soaks: both must stay flat over a long run.
+      ports: this.ports.open,
+      pendingCalls: this.outstanding.size,
     };
   }
 
