@@ -1,5 +1,5 @@
 /* soak.c - the actor of the soak test (test/soak/soak.mjs,
- * docs/reliability-soak.md).
+ * docs/reliability.md ("The soak")).
  *
  * Sixteen of these exchange messages with each other, the host and a JS
  * thread for minutes, and each checks what it receives:

@@ -1,4 +1,4 @@
-// The soak (test/soak/, docs/reliability-soak.md): its checker on made-up
+// The soak (test/soak/, docs/reliability.md ("The soak")): its checker on made-up
 // input (a lost, a duplicated, a reordered and a corrupted message must each
 // be found; the slope on synthetic series), first contact between two
 // actors, and the soak itself for 60 s in a child process, judged by its

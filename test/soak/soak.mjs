@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// soak.mjs - the soak run: `npm run soak -- --minutes N` (docs/reliability-soak.md).
+// soak.mjs - the soak run: `npm run soak -- --minutes N` (docs/reliability.md ("The soak")).
 //
 // Sixteen "soak" actors (test/actors/soak.c) send and call each other by id,
 // the host and a connected JS thread send and call them, with payloads from
