@@ -9,13 +9,18 @@ import { encodeEnvelope, writer } from './envelope.mjs';
 // What this turn posts to each worker leaves in one postMessage per worker
 // (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
 // one packed message, a lone call costs no more than a microtask.
-const dirty = [];
+const dirty = []; // records with something queued: dirty[0, ndirty)
+let ndirty = 0;
 let flushQueued = false;
 
 function flushAll() {
   flushQueued = false;
-  for (let i = 0; i < dirty.length; i++) dirty[i].flush();
-  dirty.length = 0;
+  for (let i = 0; i < ndirty; i++) {
+    const a = dirty[i];
+    dirty[i] = null;
+    a.flush();
+  }
+  ndirty = 0;
 }
 
 /** Actor states, in the order they happen. */
@@ -97,7 +102,7 @@ export class ActorRecord {
     }
     if (!this.dirty) {
       this.dirty = true;
-      dirty.push(this);
+      dirty[ndirty++] = this;
     }
   }
 }
