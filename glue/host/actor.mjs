@@ -4,7 +4,7 @@
 import { KIND, CTL } from '../wire/protocol.mjs';
 import { FerryError } from '../wire/errors.mjs';
 import { Outbox } from '../wire/framing.mjs';
-import { encodeEnvelope, writer } from './envelope.mjs';
+import { encodeEnvelope, writer, POST_BLOBS_AT_ONCE } from './envelope.mjs';
 
 // What this turn posts to each worker leaves in one postMessage per worker
 // (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
@@ -58,10 +58,13 @@ export class ActorRecord {
     this.readyPromise = new Promise((resolve, reject) => (this.ready = { resolve, reject }));
   }
 
-  /** Queues the envelope now in the host's writer (envelope.mjs). */
+  /** Queues the envelope now in the host's writer (envelope.mjs); one
+   * with transferables that are not detached yet leaves at once, with
+   * what was queued before it (POST_BLOBS_AT_ONCE). */
   post(xfer) {
     this.out.addWriter(writer, xfer);
-    this.#queued();
+    if (xfer && POST_BLOBS_AT_ONCE) this.flush();
+    else this.#queued();
   }
 
   /** Queues an envelope that is an ArrayBuffer of its own. */
@@ -210,15 +213,19 @@ export class ActorRef {
       return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
     }
     const corr = sys._corr();
+    let xfer;
     try {
-      // Queued at once: the encoder's buffer is reused by the next message.
-      // It leaves in a microtask, so no reply can come before the pending
-      // call is registered below.
-      a.post(encodeEnvelope(KIND.CALL, type, corr, value));
+      xfer = encodeEnvelope(KIND.CALL, type, corr, value);
     } catch (e) {
       return Promise.reject(e);
     }
-    return awaitReply(sys._pending, corr, a, type, this, { timeout, signal });
+    // Registered before the post: an envelope with blobs may be posted
+    // right away, and one that cannot be posted rejects this call
+    // (System's Outbox.onFail). No reply can come before this returns.
+    const reply = awaitReply(sys._pending, corr, a, type, this, { timeout, signal });
+    // Queued at once: the encoder's buffer is reused by the next message.
+    a.post(xfer);
+    return reply;
   }
 
   /** Posts a raw envelope (an ArrayBuffer, transferred). For tools and
