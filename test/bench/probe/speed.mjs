@@ -70,22 +70,16 @@ function cpuNs(before, after) {
   return s;
 }
 
-// The thread (not the main one) that used the most CPU while fn ran.
-async function busiestWorkerThread(fn) {
+// The k threads (not the main one) that used the most CPU while fn ran,
+// busiest first.
+async function busiestWorkerThreads(fn, k) {
   const b = threadTimes();
   await fn();
   const a = threadTimes();
-  let best = 0;
-  let bestNs = -1;
-  for (const [t, ns] of a) {
-    if (t === process.pid) continue;
-    const d = ns - (b.get(t) ?? 0);
-    if (d > bestNs) {
-      best = t;
-      bestNs = d;
-    }
-  }
-  return best;
+  const used = [];
+  for (const [t, ns] of a) if (t !== process.pid) used.push([t, ns - (b.get(t) ?? 0)]);
+  used.sort((x, y) => y[1] - x[1]);
+  return used.slice(0, k).map((u) => u[0]);
 }
 
 function pin(tid, cpus, all = false) {
@@ -215,18 +209,20 @@ async function main() {
   pin(process.pid, '0,1', true);
   for (const c of cases) {
     if (c.local) continue;
-    const t1 = await busiestWorkerThread(() => c.run());
-    c.threads = [t1];
+    c.threads = await busiestWorkerThreads(() => c.run(), c.pair ? 2 : 1);
   }
   if (PLACE === 'one') pin(process.pid, '0', true);
   else if (PLACE === 'two') {
-    for (const c of cases) for (const t of c.threads || []) pin(t, '1');
+    // Host on 0 and its worker on 1; a pair of workers (ping-pong): one
+    // on each CPU.
     pin(process.pid, '0');
+    for (const c of cases) (c.threads || []).forEach((t, i) => pin(t, i === 0 ? '1' : '0'));
   }
-  const res = Object.fromEntries(cases.map((c) => [c.name, { us: [], cpuUs: [], hostUs: [], workerUs: [], waitUs: [], slices: [] }]));
+  const res = Object.fromEntries(cases.map((c) => [c.name, { us: [], cpuUs: [], hostUs: [], workerUs: [], waitUs: [], slices: [], faults: [] }]));
   for (let b = 0; b < BATCHES; b++) {
     const order = b % 2 ? [...cases].reverse() : cases;
     for (const c of order) {
+      const pf0 = process.resourceUsage().minorPageFault;
       const t0 = threadTimes();
       const wait0 = waits;
       const sl0 = slices;
@@ -238,6 +234,7 @@ async function main() {
       res[c.name].us.push(wall);
       res[c.name].cpuUs.push(cpu);
       // The host thread's share, and the busiest worker thread's.
+      res[c.name].faults.push((process.resourceUsage().minorPageFault - pf0) / N);
       res[c.name].waitUs.push(cpuNs(wait0, waits) / 1000 / N);
       res[c.name].slices.push(cpuNs(sl0, slices) / N);
       res[c.name].hostUs.push((t1.get(process.pid) - t0.get(process.pid)) / 1000 / N);
@@ -252,7 +249,7 @@ async function main() {
     const s = [...r.us].sort((a, b) => a - b);
     out.results[c.name] = {
       wallUs: +median(r.us).toFixed(2), q1: +s[Math.floor(s.length / 4)].toFixed(2), q3: +s[Math.floor((3 * s.length) / 4)].toFixed(2),
-      cpuUs: +median(r.cpuUs).toFixed(2), hostCpuUs: +median(r.hostUs).toFixed(2), workerCpuUs: +median(r.workerUs).toFixed(2), runQueueWaitUs: +median(r.waitUs).toFixed(2), switchesIn: +median(r.slices).toFixed(2), wall: r.us.map((x) => +x.toFixed(2)), cpu: r.cpuUs.map((x) => +x.toFixed(2)),
+      cpuUs: +median(r.cpuUs).toFixed(2), hostCpuUs: +median(r.hostUs).toFixed(2), workerCpuUs: +median(r.workerUs).toFixed(2), runQueueWaitUs: +median(r.waitUs).toFixed(2), switchesIn: +median(r.slices).toFixed(2), minorFaults: +median(r.faults).toFixed(1), wall: r.us.map((x) => +x.toFixed(2)), cpu: r.cpuUs.map((x) => +x.toFixed(2)),
     };
   }
   // Per-pair ratios against the baseline (raw, or clone/floor for bytes).
@@ -265,7 +262,7 @@ async function main() {
   }
   console.log(`${CASE} place=${PLACE} n=${N} batches=${BATCHES} (${unit} per round trip, median [q1 q3], cpu = all threads)`);
   for (const [k, r] of Object.entries(out.results)) {
-    console.log(`  ${k.padEnd(6)} wall ${r.wallUs} [${r.q1} ${r.q3}]  cpu ${r.cpuUs} (host ${r.hostCpuUs}, worker ${r.workerCpuUs}) runq-wait ${r.runQueueWaitUs} sched-ins ${r.switchesIn}${r.pairRatio ? `  ratio ${r.pairRatio}` : ''}${r.cloneRatio ? `  vs clone ${r.cloneRatio}` : ''}`);
+    console.log(`  ${k.padEnd(6)} wall ${r.wallUs} [${r.q1} ${r.q3}]  cpu ${r.cpuUs} (host ${r.hostCpuUs}, worker ${r.workerCpuUs}) runq-wait ${r.runQueueWaitUs} sched-ins ${r.switchesIn} faults ${r.minorFaults}${r.pairRatio ? `  ratio ${r.pairRatio}` : ''}${r.cloneRatio ? `  vs clone ${r.cloneRatio}` : ''}`);
   }
   if (JSON_OUT) fs.appendFileSync(JSON_OUT, JSON.stringify(out) + '\n');
   process.exit(0);
