@@ -4,7 +4,7 @@
 import { KIND, CTL } from '../wire/protocol.mjs';
 import { FerryError } from '../wire/errors.mjs';
 import { Outbox } from '../wire/framing.mjs';
-import { encodeEnvelope, writer, POST_BLOBS_AT_ONCE } from './envelope.mjs';
+import { encodeEnvelope, writer } from './envelope.mjs';
 
 // What this turn posts to each worker leaves in one postMessage per worker
 // (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
@@ -59,11 +59,11 @@ export class ActorRecord {
   }
 
   /** Queues the envelope now in the host's writer (envelope.mjs); one
-   * with transferables that are not detached yet leaves at once, with
-   * what was queued before it (POST_BLOBS_AT_ONCE). */
+   * with transferables (not detached yet) leaves at once, with what was
+   * queued before it: posting detaches them (envelope.mjs says why). */
   post(xfer) {
     this.out.addWriter(writer, xfer);
-    if (xfer && POST_BLOBS_AT_ONCE) this.flush();
+    if (xfer) this.flush();
     else this.#queued();
   }
 

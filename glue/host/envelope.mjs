@@ -33,16 +33,18 @@ export function isDetached(buf) {
   }
 }
 
-/**
- * Whether an envelope with transferables must be posted at once, in the
- * same call that encoded it, instead of in the turn's batch: in an engine
- * without ArrayBuffer.prototype.transfer (Node 20) the only way to detach
- * the caller's buffers at send time short of posting them is a
- * structuredClone that transfers them, 2.7 us per call even for a 16 B
- * buffer; postMessage detaches them anyway. Where transfer() exists,
- * encodeEnvelope detaches with it and the envelope waits for the batch.
+/*
+ * An envelope with transferables is posted at once, in the same call that
+ * encoded it (with what its port had queued before it), instead of waiting
+ * for the turn's batch: postMessage detaches the caller's buffers then,
+ * which is what "a write after the send returns does not travel" needs.
+ * Detaching them first and posting later cost more than the post: in Node
+ * 20 (no ArrayBuffer.prototype.transfer) a structuredClone that transfers
+ * them, 2.7 us per call even for 16 B; in Chromium a buffer detached with
+ * transfer() and then posted made a 20 MiB blob round trip take 10-87 ms
+ * instead of 0.03-0.3 ms (test/bench/probe/chromium-blob.mjs). The
+ * posters: ActorRecord.post (host/actor.mjs), RemoteActor (remote.mjs).
  */
-export const POST_BLOBS_AT_ONCE = typeof ArrayBuffer.prototype.transfer !== 'function';
 
 /** What transfer(x) returns: an ArrayBuffer to be moved as a blob. */
 export class Transfer {
@@ -205,11 +207,10 @@ function value(v) {
 
 /**
  * Encodes [kind, type, corr, value] into `writer` (reset first) and
- * returns the transferables it refers to (or null). Where the engine can
- * (POST_BLOBS_AT_ONCE false) they are detached from the caller's buffers
- * here; elsewhere the caller posts the envelope before it returns, which
- * detaches them. Either way a write after the send or call returns does
- * not reach the message. Throws a FerryError EINVAL naming the path of a value that
+ * returns the transferables it refers to (or null), not detached yet: the
+ * caller posts the envelope before it returns (see above), which
+ * detaches them, so a write after the send or call returns does not reach
+ * the message. Throws a FerryError EINVAL naming the path of a value that
  * cannot be sent (functions, symbols, cycles, detached or repeated
  * buffers), leaving nothing behind and detaching nothing.
  */
@@ -233,7 +234,6 @@ export function encodeEnvelope(kind, type, corr, v) {
   const x = xfer;
   xfer = null;
   if (!x || !x.length) return null;
-  if (!POST_BLOBS_AT_ONCE) for (let i = 0; i < x.length; i++) x[i] = x[i].transfer();
   return x;
 }
 

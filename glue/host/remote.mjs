@@ -19,7 +19,7 @@ import { KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { FerryError, errorFromBody } from '../wire/errors.mjs';
 import { unpack, Outbox } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
-import { encodeEnvelope, decodeEnvelope, writer, POST_BLOBS_AT_ONCE } from './envelope.mjs';
+import { encodeEnvelope, decodeEnvelope, writer } from './envelope.mjs';
 import { borrowed, returnAll, forgetOwner } from './loans.mjs';
 import { awaitReply } from './actor.mjs';
 
@@ -114,8 +114,8 @@ export class RemoteActor {
 
   #post(xfer) {
     this.#out.addWriter(writer, xfer);
-    if (xfer && POST_BLOBS_AT_ONCE) {
-      // Not detached yet (envelope.mjs): posting detaches them. A failure
+    if (xfer) {
+      // Not detached yet: posting detaches them (envelope.mjs). A failure
       // throws to the send or call.
       this.#out.flush();
       return;

@@ -147,9 +147,9 @@ describe('values that cannot be sent, and detached buffers', () => {
 });
 
 describe('envelopes with blobs', () => {
-  // In Node 20 (no ArrayBuffer.prototype.transfer) an envelope with blobs
-  // is posted at once, with what was queued before it, instead of waiting
-  // for the turn's batch (POST_BLOBS_AT_ONCE in envelope.mjs): order holds.
+  // An envelope with blobs is posted at once, with what was queued before
+  // it, instead of waiting for the turn's batch (envelope.mjs says why):
+  // order holds.
   test('calls with blobs between plain calls of one turn keep the order', async () => {
     const echo = await sys.spawn('echo');
     const order = [];
