@@ -8,7 +8,9 @@ import { encodeEnvelope, writer } from './envelope.mjs';
 
 // What this turn posts to each worker leaves in one postMessage per worker
 // (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
-// one packed message, a lone call costs no more than a microtask.
+// one packed message, a lone call costs no more than a microtask. An
+// envelope with blobs is the exception: it leaves at once, with what was
+// queued before it (ActorRecord.post; envelope.mjs says why).
 const dirty = []; // records with something queued: dirty[0, ndirty)
 let ndirty = 0;
 let flushQueued = false;
