@@ -70,14 +70,16 @@ function cpuNs(before, after) {
   return s;
 }
 
-// The k threads (not the main one) that used the most CPU while fn ran,
-// busiest first.
-async function busiestWorkerThreads(fn, k) {
+const tids = () => fs.readdirSync('/proc/self/task').map(Number);
+
+// The k threads among `among` (threads the case's workers started) that
+// used the most CPU while fn ran, busiest first.
+async function busiestWorkerThreads(fn, k, among) {
   const b = threadTimes();
   await fn();
   const a = threadTimes();
   const used = [];
-  for (const [t, ns] of a) if (t !== process.pid) used.push([t, ns - (b.get(t) ?? 0)]);
+  for (const [t, ns] of a) if (t !== process.pid && among.has(t)) used.push([t, ns - (b.get(t) ?? 0)]);
   used.sort((x, y) => y[1] - x[1]);
   return used.slice(0, k).map((u) => u[0]);
 }
@@ -117,7 +119,17 @@ const MiB20 = 20 * 1024 * 1024;
 
 // Each case: setup() -> { run(): Promise<units done>, workers: [fn to warm alone] }
 async function makeCases(versions) {
+  // Each case remembers the threads started since the previous one (its
+  // workers), so that only those are pinned and reported as "worker".
+  let seen = new Set(tids());
   const cases = [];
+  const push = cases.push.bind(cases);
+  cases.push = (c) => {
+    const now = tids();
+    c.tids = new Set(now.filter((t) => !seen.has(t)));
+    seen = new Set(now);
+    return push(c);
+  };
   if (CASE === 'rt16') {
     const body = new Uint8Array(15).map((_, i) => 97 + i);
     for (const v of versions) {
@@ -209,7 +221,7 @@ async function main() {
   pin(process.pid, '0,1', true);
   for (const c of cases) {
     if (c.local) continue;
-    c.threads = await busiestWorkerThreads(() => c.run(), c.pair ? 2 : 1);
+    c.threads = await busiestWorkerThreads(() => c.run(), c.pair ? 2 : 1, c.tids);
   }
   if (PLACE === 'one') pin(process.pid, '0', true);
   else if (PLACE === 'two') {
