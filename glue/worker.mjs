@@ -617,6 +617,38 @@ const BIG_BYTES = 64 * 1024;
 const KEEP = 1 << 20; // a Writer keeps a buffer up to this size between uses
 const utf8enc = new TextEncoder();
 
+// Node's Buffer.allocUnsafeSlow: memory that is not zero-filled and not
+// from Buffer's shared pool (a pooled slice must never be transferred; this
+// is an ArrayBuffer of its own). Browsers have no such thing.
+const allocUnsafeSlow = globalThis.Buffer?.allocUnsafeSlow;
+/** From this size on, a fresh envelope buffer is taken uninitialized where
+ * the engine allows it. Zero-filling 20 MiB and copying over it cost twice
+ * the copy alone, with 1,200-2,500 page faults per round trip (see
+ * docs/performance.md); below this size it does not matter. */
+const UNINIT_MIN = 64 * 1024;
+
+/**
+ * A new ArrayBuffer of exactly n bytes, for a caller that overwrites every
+ * byte of it before anyone reads it: uninitialized in Node when big.
+ */
+function freshBuffer(n) {
+  if (n >= UNINIT_MIN && allocUnsafeSlow) {
+    const b = allocUnsafeSlow(n).buffer;
+    if (b.byteLength === n) return b;
+  }
+  return new ArrayBuffer(n);
+}
+
+/** Bytes [from, to) of u8 in an ArrayBuffer of their own (slice() would
+ * zero-fill a big one before copying). */
+function sliceOf(u8, from, to) {
+  if (!(from >= 0 && from <= to && to <= u8.length)) throw new RangeError(`bytes ${from}..${to} are outside 0..${u8.length}`);
+  if (to - from < UNINIT_MIN) return u8.buffer.slice(u8.byteOffset + from, u8.byteOffset + to);
+  const b = freshBuffer(to - from);
+  new Uint8Array(b).set(u8.subarray(from, to));
+  return b;
+}
+
 /**
  * Writes CBOR into one reusable buffer. Large byte strings are recorded as
  * segments (see BIG_BYTES); length, copyTo() and toArrayBuffer() include
@@ -781,13 +813,13 @@ class Writer {
 
   /** Everything written, in a new ArrayBuffer of exactly its size. */
   toArrayBuffer() {
-    if (!this.segs) return this.buf.buffer.slice(0, this.pos);
-    const ab = new ArrayBuffer(this.length);
+    if (!this.segs) return sliceOf(this.buf, 0, this.pos);
+    const ab = freshBuffer(this.length); // every byte is written below
     this.copyTo(new Uint8Array(ab), 0);
     return ab;
   }
 }
-return { BIG_BYTES, Writer };
+return { BIG_BYTES, UNINIT_MIN, freshBuffer, sliceOf, Writer };
 })();
 
 // ---- wire/head.mjs
@@ -1338,7 +1370,10 @@ class Ports {
     this.peers = new Map();
     this.downPeers = new Map(); // id -> {code, message}
     this.open = 0; // ports this worker holds open (ref.stats().ports)
-    this.dirty = []; // outboxes with something queued
+    // Outboxes with something queued: dirty[0, ndirty). A count, not
+    // `length = 0`, which showed in the per-message profile.
+    this.dirty = [];
+    this.ndirty = 0;
     this.flushQueued = false;
     this.inWasm = false; // C runs: flush when it returns or blocks
     this.head = new EnvelopeHead();
@@ -1356,7 +1391,7 @@ class Ports {
   queued(out) {
     if (!out.dirtyMark) {
       out.dirtyMark = true;
-      this.dirty.push(out);
+      this.dirty[this.ndirty++] = out;
     }
     if (!this.inWasm && !this.flushQueued) {
       this.flushQueued = true;
@@ -1368,8 +1403,9 @@ class Ports {
   flush() {
     this.flushQueued = false;
     const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) {
+    for (let i = 0; i < this.ndirty; i++) {
       const out = dirty[i];
+      dirty[i] = null;
       out.dirtyMark = false;
       if (out.closed) continue;
       try {
@@ -1378,7 +1414,7 @@ class Ports {
         console.error(`ferry: actor ${this.actor.id} (${this.actor.label}) cannot post: ${e.message}`);
       }
     }
-    dirty.length = 0;
+    this.ndirty = 0;
   }
 
   /** Routes an envelope that is an ArrayBuffer of its own, with its blobs
@@ -2145,6 +2181,7 @@ modules['worker/imports.mjs'] = (() => {
 const { KIND } = modules['wire/protocol.mjs'];
 const { ERRNO } = modules['wire/errors.mjs'];
 const { MAX_BATCH, PACK_MAX } = modules['wire/framing.mjs'];
+const { freshBuffer, sliceOf } = modules['wire/writer.mjs'];
 const { IMPORTS, META, SEG, BLOB } = modules['worker/abi.mjs'];
 
 // Below this many bytes a byte loop beats TypedArray.set's call overhead.
@@ -2256,9 +2293,9 @@ function makeImports(actor) {
       let buf;
       if (nsegs === 1) {
         const p = heap32[s0 + SEG.PTR];
-        buf = heap8.buffer.slice(p, p + total);
+        buf = sliceOf(heap8, p, p + total);
       } else {
-        buf = new ArrayBuffer(total);
+        buf = freshBuffer(total); // gather writes every byte
         gather(heap8, heap32, s0, nsegs, new Uint8Array(buf), 0);
       }
       ports.route(to, buf, xfer, loans);
@@ -2303,7 +2340,7 @@ function makeImports(actor) {
     fy_blob_from(src, len) {
       let b;
       try {
-        b = mem.u8().buffer.slice(src, src + len);
+        b = sliceOf(mem.u8(), src, src + len);
       } catch {
         return 0;
       }

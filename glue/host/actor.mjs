@@ -8,14 +8,21 @@ import { encodeEnvelope, writer } from './envelope.mjs';
 
 // What this turn posts to each worker leaves in one postMessage per worker
 // (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
-// one packed message, a lone call costs no more than a microtask.
-const dirty = [];
+// one packed message, a lone call costs no more than a microtask. An
+// envelope with blobs is the exception: it leaves at once, with what was
+// queued before it (ActorRecord.post; envelope.mjs says why).
+const dirty = []; // records with something queued: dirty[0, ndirty)
+let ndirty = 0;
 let flushQueued = false;
 
 function flushAll() {
   flushQueued = false;
-  for (let i = 0; i < dirty.length; i++) dirty[i].flush();
-  dirty.length = 0;
+  for (let i = 0; i < ndirty; i++) {
+    const a = dirty[i];
+    dirty[i] = null;
+    a.flush();
+  }
+  ndirty = 0;
 }
 
 /** Actor states, in the order they happen. */
@@ -55,10 +62,13 @@ export class ActorRecord {
     this.readyPromise = new Promise((resolve, reject) => (this.ready = { resolve, reject }));
   }
 
-  /** Queues the envelope now in the host's writer (envelope.mjs). */
+  /** Queues the envelope now in the host's writer (envelope.mjs); one
+   * with transferables (not detached yet) leaves at once, with what was
+   * queued before it: posting detaches them (envelope.mjs says why). */
   post(xfer) {
     this.out.addWriter(writer, xfer);
-    this.#queued();
+    if (xfer) this.flush();
+    else this.#queued();
   }
 
   /** Queues an envelope that is an ArrayBuffer of its own. */
@@ -99,7 +109,7 @@ export class ActorRecord {
     }
     if (!this.dirty) {
       this.dirty = true;
-      dirty.push(this);
+      dirty[ndirty++] = this;
     }
   }
 }
@@ -207,15 +217,19 @@ export class ActorRef {
       return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
     }
     const corr = sys._corr();
+    let xfer;
     try {
-      // Queued at once: the encoder's buffer is reused by the next message.
-      // It leaves in a microtask, so no reply can come before the pending
-      // call is registered below.
-      a.post(encodeEnvelope(KIND.CALL, type, corr, value));
+      xfer = encodeEnvelope(KIND.CALL, type, corr, value);
     } catch (e) {
       return Promise.reject(e);
     }
-    return awaitReply(sys._pending, corr, a, type, this, { timeout, signal });
+    // Registered before the post: an envelope with blobs may be posted
+    // right away, and one that cannot be posted rejects this call
+    // (System's Outbox.onFail). No reply can come before this returns.
+    const reply = awaitReply(sys._pending, corr, a, type, this, { timeout, signal });
+    // Queued at once: the encoder's buffer is reused by the next message.
+    a.post(xfer);
+    return reply;
   }
 
   /** Posts a raw envelope (an ArrayBuffer, transferred). For tools and

@@ -33,12 +33,18 @@ export function isDetached(buf) {
   }
 }
 
-/** Detaches buf now and returns a buffer with its contents (no copy):
- * ArrayBuffer.prototype.transfer where the engine has it, else a
- * structuredClone that transfers it (Node 20), which moves the memory. */
-function detach(buf) {
-  return typeof buf.transfer === 'function' ? buf.transfer() : structuredClone(buf, { transfer: [buf] });
-}
+/*
+ * An envelope with transferables is posted at once, in the same call that
+ * encoded it (with what its port had queued before it), instead of waiting
+ * for the turn's batch: postMessage detaches the caller's buffers then,
+ * which is what "a write after the send returns does not travel" needs.
+ * Detaching them first and posting later cost more than the post: in Node
+ * 20 (no ArrayBuffer.prototype.transfer) a structuredClone that transfers
+ * them, 2.7 us per call even for 16 B; in Chromium a buffer detached with
+ * transfer() and then posted made a 20 MiB blob round trip take 10-87 ms
+ * instead of 0.03-0.3 ms (test/bench/probe/chromium-blob.mjs). The
+ * posters: ActorRecord.post (host/actor.mjs), RemoteActor (remote.mjs).
+ */
 
 /** What transfer(x) returns: an ArrayBuffer to be moved as a blob. */
 export class Transfer {
@@ -201,9 +207,10 @@ function value(v) {
 
 /**
  * Encodes [kind, type, corr, value] into `writer` (reset first) and
- * returns the transferables it refers to (or null), already detached from
- * the caller's buffers: a write after this returns does not reach the
- * message. Throws a FerryError EINVAL naming the path of a value that
+ * returns the transferables it refers to (or null), not detached yet: the
+ * caller posts the envelope before it returns (see above), which
+ * detaches them, so a write after the send or call returns does not reach
+ * the message. Throws a FerryError EINVAL naming the path of a value that
  * cannot be sent (functions, symbols, cycles, detached or repeated
  * buffers), leaving nothing behind and detaching nothing.
  */
@@ -227,7 +234,6 @@ export function encodeEnvelope(kind, type, corr, v) {
   const x = xfer;
   xfer = null;
   if (!x || !x.length) return null;
-  for (let i = 0; i < x.length; i++) x[i] = detach(x[i]);
   return x;
 }
 
@@ -286,54 +292,172 @@ export function decodeEnvelope(u8, list) {
   const body0 = head.body;
   const type = head.type(u8);
   if (type === null) throw new Error('the envelope type is not valid UTF-8');
-  let body = simpleBody(u8, body0);
+  let body = decodeSmall(u8, body0);
   if (body === NOT_SIMPLE) body = cborDecode(u8.subarray(body0));
   if (list) body = attachTransfers(body, list);
   return { kind, type, corr, body };
 }
 
-// A body that is one small scalar, read without cbor-x (whose set-up costs
-// more than the whole item): the values cbor-x would give. Anything else,
-// or anything not ending exactly at the end, goes to cbor-x.
-const NOT_SIMPLE = Symbol('not simple');
-function simpleBody(u8, p) {
-  const n = u8.length;
-  if (p >= n) return NOT_SIMPLE;
-  const ib = u8[p++];
-  const major = ib >> 5;
-  const ai = ib & 31;
-  if (major === 7) {
-    if (p !== n) return NOT_SIMPLE;
-    if (ib === 0xf6) return null;
-    if (ib === 0xf5) return true;
-    if (ib === 0xf4) return false;
-    if (ib === 0xf7) return undefined;
-    return NOT_SIMPLE;
+// Small bodies (scalars, and the small maps and arrays replies are usually
+// made of, e.g. {data: 41999(0)} carrying a blob) are read here, without
+// cbor-x, whose set-up costs more than the whole item (5.5-7.4 us against
+// ~0.5 us for {data: 41999(0)}, perf-findings in docs/performance.md). The
+// values are cbor-x's for the same bytes (test/js/protocol.test.mjs checks
+// both on many inputs), except that a byte string shorter than SMALL_BYTES
+// is a copy, not a view of the envelope: then the decoded value holds no
+// view of its buffer, which carries the next envelope back (Outbox.spare),
+// and a small call costs no ArrayBuffer allocation. Anything else (floats
+// other than float64, integers with 8-byte heads, text that is not short
+// ASCII, keys that are not, tags but 41999, indefinite lengths, deep or
+// long items, trailing bytes) is declined and goes to cbor-x.
+export const NOT_SIMPLE = Symbol('not simple');
+const SMALL_BYTES = 64;
+const SMALL_TEXT = 64;
+const SMALL_ITEMS = 64; // items of all containers together
+const SMALL_DEPTH = 4;
+
+class SmallReader {
+  u8 = null;
+  p = 0;
+  items = 0;
+  f64 = new DataView(new ArrayBuffer(8));
+
+  // The argument of a head whose additional info is ai (< 27), or -1.
+  arg(ai) {
+    const u8 = this.u8;
+    const p = this.p;
+    if (ai < 24) return ai;
+    if (ai === 24) {
+      if (p + 1 > u8.length) return -1;
+      this.p = p + 1;
+      return u8[p];
+    }
+    if (ai === 25) {
+      if (p + 2 > u8.length) return -1;
+      this.p = p + 2;
+      return (u8[p] << 8) | u8[p + 1];
+    }
+    if (ai === 26) {
+      if (p + 4 > u8.length) return -1;
+      this.p = p + 4;
+      return ((u8[p] << 24) >>> 0) + ((u8[p + 1] << 16) | (u8[p + 2] << 8) | u8[p + 3]);
+    }
+    return -1;
   }
-  if (ai > 26 || major > 3) return NOT_SIMPLE;
-  let v = ai;
-  if (ai === 24) {
-    if (p + 1 > n) return NOT_SIMPLE;
-    v = u8[p++];
-  } else if (ai === 25) {
-    if (p + 2 > n) return NOT_SIMPLE;
-    v = (u8[p] << 8) | u8[p + 1];
-    p += 2;
-  } else if (ai === 26) {
-    if (p + 4 > n) return NOT_SIMPLE;
-    v = ((u8[p] << 24) >>> 0) + ((u8[p + 1] << 16) | (u8[p + 2] << 8) | u8[p + 3]);
-    p += 4;
+
+  // Short ASCII text of n bytes at p, or NOT_SIMPLE.
+  ascii(n) {
+    const u8 = this.u8;
+    const p = this.p;
+    if (n > SMALL_TEXT || p + n > u8.length) return NOT_SIMPLE;
+    let out = '';
+    for (let i = p; i < p + n; i++) {
+      const c = u8[i];
+      if (c >= 0x80) return NOT_SIMPLE;
+      out += String.fromCharCode(c);
+    }
+    this.p = p + n;
+    return out;
   }
-  if (major === 0) return p === n ? v : NOT_SIMPLE;
-  if (major === 1) return p === n ? -1 - v : NOT_SIMPLE;
-  if (p + v !== n) return NOT_SIMPLE;
-  if (major === 2) return u8.subarray(p, n);
-  if (v > 64) return NOT_SIMPLE;
-  let out = '';
-  for (let i = p; i < n; i++) {
-    const c = u8[i];
-    if (c >= 0x80) return NOT_SIMPLE;
-    out += String.fromCharCode(c);
+
+  value(depth) {
+    const u8 = this.u8;
+    if (this.p >= u8.length || ++this.items > SMALL_ITEMS) return NOT_SIMPLE;
+    const ib = u8[this.p++];
+    const major = ib >> 5;
+    const ai = ib & 31;
+    if (major === 7) {
+      if (ib === 0xf6) return null;
+      if (ib === 0xf5) return true;
+      if (ib === 0xf4) return false;
+      if (ib === 0xf7) return undefined;
+      if (ib === 0xfb && this.p + 8 <= u8.length) {
+        const dv = this.f64;
+        for (let i = 0; i < 8; i++) dv.setUint8(i, u8[this.p + i]);
+        this.p += 8;
+        return dv.getFloat64(0);
+      }
+      return NOT_SIMPLE;
+    }
+    if (ai > 26) return NOT_SIMPLE;
+    const v = this.arg(ai);
+    if (v < 0) return NOT_SIMPLE;
+    switch (major) {
+      case 0:
+        return v;
+      case 1:
+        return -1 - v;
+      case 2: {
+        const p = this.p;
+        if (p + v > u8.length) return NOT_SIMPLE;
+        this.p = p + v;
+        if (v < SMALL_BYTES) {
+          const out = new Uint8Array(v);
+          for (let i = 0; i < v; i++) out[i] = u8[p + i];
+          return out;
+        }
+        return u8.subarray(p, p + v);
+      }
+      case 3:
+        return this.ascii(v);
+      case 4: {
+        if (depth >= SMALL_DEPTH || v > SMALL_ITEMS) return NOT_SIMPLE;
+        const out = new Array(v);
+        for (let i = 0; i < v; i++) {
+          const x = this.value(depth + 1);
+          if (x === NOT_SIMPLE) return NOT_SIMPLE;
+          out[i] = x;
+        }
+        return out;
+      }
+      case 5: {
+        if (depth >= SMALL_DEPTH || v > SMALL_ITEMS) return NOT_SIMPLE;
+        const out = {};
+        for (let i = 0; i < v; i++) {
+          if (this.p >= u8.length) return NOT_SIMPLE;
+          const kb = u8[this.p++];
+          if (kb >> 5 !== 3 || (kb & 31) > 26) return NOT_SIMPLE;
+          const n = this.arg(kb & 31);
+          if (n < 0) return NOT_SIMPLE;
+          const k = this.ascii(n);
+          // cbor-x renames __proto__ and merges repeated keys its own way.
+          if (k === NOT_SIMPLE || k === '__proto__' || Object.hasOwn(out, k)) return NOT_SIMPLE;
+          const x = this.value(depth + 1);
+          if (x === NOT_SIMPLE) return NOT_SIMPLE;
+          out[k] = x;
+        }
+        return out;
+      }
+      case 6: {
+        if (v !== TAG_OOB || this.p >= u8.length) return NOT_SIMPLE;
+        const ib2 = u8[this.p++];
+        if (ib2 >> 5 !== 0 || (ib2 & 31) > 26) return NOT_SIMPLE;
+        const i = this.arg(ib2 & 31);
+        return i < 0 ? NOT_SIMPLE : new OutOfBand(i);
+      }
+      default:
+        return NOT_SIMPLE;
+    }
   }
-  return out;
+}
+
+const small = new SmallReader();
+
+/**
+ * The body at u8[p..] read without cbor-x, or NOT_SIMPLE when it is not
+ * one of the small shapes above (then cbor-x decodes it). Exported for
+ * the test that compares it with cbor-x.
+ */
+export function decodeSmall(u8, p) {
+  const r = small;
+  r.u8 = u8;
+  r.p = p;
+  r.items = 0;
+  let v;
+  try {
+    v = r.value(0);
+  } finally {
+    r.u8 = null;
+  }
+  return v !== NOT_SIMPLE && r.p === u8.length ? v : NOT_SIMPLE;
 }

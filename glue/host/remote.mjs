@@ -114,6 +114,12 @@ export class RemoteActor {
 
   #post(xfer) {
     this.#out.addWriter(writer, xfer);
+    if (xfer) {
+      // Not detached yet: posting detaches them (envelope.mjs). A failure
+      // throws to the send or call.
+      this.#out.flush();
+      return;
+    }
     if (!this.#queued) {
       this.#queued = true;
       queueMicrotask(() => {

@@ -14,6 +14,38 @@ export const BIG_BYTES = 64 * 1024;
 const KEEP = 1 << 20; // a Writer keeps a buffer up to this size between uses
 const utf8enc = new TextEncoder();
 
+// Node's Buffer.allocUnsafeSlow: memory that is not zero-filled and not
+// from Buffer's shared pool (a pooled slice must never be transferred; this
+// is an ArrayBuffer of its own). Browsers have no such thing.
+const allocUnsafeSlow = globalThis.Buffer?.allocUnsafeSlow;
+/** From this size on, a fresh envelope buffer is taken uninitialized where
+ * the engine allows it. Zero-filling 20 MiB and copying over it cost twice
+ * the copy alone, with 1,200-2,500 page faults per round trip (see
+ * docs/performance.md); below this size it does not matter. */
+export const UNINIT_MIN = 64 * 1024;
+
+/**
+ * A new ArrayBuffer of exactly n bytes, for a caller that overwrites every
+ * byte of it before anyone reads it: uninitialized in Node when big.
+ */
+export function freshBuffer(n) {
+  if (n >= UNINIT_MIN && allocUnsafeSlow) {
+    const b = allocUnsafeSlow(n).buffer;
+    if (b.byteLength === n) return b;
+  }
+  return new ArrayBuffer(n);
+}
+
+/** Bytes [from, to) of u8 in an ArrayBuffer of their own (slice() would
+ * zero-fill a big one before copying). */
+export function sliceOf(u8, from, to) {
+  if (!(from >= 0 && from <= to && to <= u8.length)) throw new RangeError(`bytes ${from}..${to} are outside 0..${u8.length}`);
+  if (to - from < UNINIT_MIN) return u8.buffer.slice(u8.byteOffset + from, u8.byteOffset + to);
+  const b = freshBuffer(to - from);
+  new Uint8Array(b).set(u8.subarray(from, to));
+  return b;
+}
+
 /**
  * Writes CBOR into one reusable buffer. Large byte strings are recorded as
  * segments (see BIG_BYTES); length, copyTo() and toArrayBuffer() include
@@ -178,8 +210,8 @@ export class Writer {
 
   /** Everything written, in a new ArrayBuffer of exactly its size. */
   toArrayBuffer() {
-    if (!this.segs) return this.buf.buffer.slice(0, this.pos);
-    const ab = new ArrayBuffer(this.length);
+    if (!this.segs) return sliceOf(this.buf, 0, this.pos);
+    const ab = freshBuffer(this.length); // every byte is written below
     this.copyTo(new Uint8Array(ab), 0);
     return ab;
   }

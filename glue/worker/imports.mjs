@@ -11,6 +11,7 @@
 import { KIND } from '../wire/protocol.mjs';
 import { ERRNO } from '../wire/errors.mjs';
 import { MAX_BATCH, PACK_MAX } from '../wire/framing.mjs';
+import { freshBuffer, sliceOf } from '../wire/writer.mjs';
 import { IMPORTS, META, SEG, BLOB } from './abi.mjs';
 
 // Below this many bytes a byte loop beats TypedArray.set's call overhead.
@@ -122,9 +123,9 @@ export function makeImports(actor) {
       let buf;
       if (nsegs === 1) {
         const p = heap32[s0 + SEG.PTR];
-        buf = heap8.buffer.slice(p, p + total);
+        buf = sliceOf(heap8, p, p + total);
       } else {
-        buf = new ArrayBuffer(total);
+        buf = freshBuffer(total); // gather writes every byte
         gather(heap8, heap32, s0, nsegs, new Uint8Array(buf), 0);
       }
       ports.route(to, buf, xfer, loans);
@@ -169,7 +170,7 @@ export function makeImports(actor) {
     fy_blob_from(src, len) {
       let b;
       try {
-        b = mem.u8().buffer.slice(src, src + len);
+        b = sliceOf(mem.u8(), src, src + len);
       } catch {
         return 0;
       }

@@ -146,6 +146,30 @@ describe('values that cannot be sent, and detached buffers', () => {
   });
 });
 
+describe('envelopes with blobs', () => {
+  // An envelope with blobs is posted at once, with what was queued before
+  // it, instead of waiting for the turn's batch (envelope.mjs says why):
+  // order holds.
+  test('calls with blobs between plain calls of one turn keep the order', async () => {
+    const echo = await sys.spawn('echo');
+    const order = [];
+    const calls = [];
+    for (let i = 0; i < 40; i++) {
+      let p;
+      if (i % 10 === 3) {
+        const b = new ArrayBuffer(8);
+        p = echo.call('blob', { i, data: transfer(b) });
+        expect(b.byteLength).toBe(0); // gone with the call
+      } else p = echo.call('x', { i });
+      calls.push(p.then((r) => order.push(r.i)));
+    }
+    await Promise.all(calls);
+    // echo answers in arrival order, and replies resolve in theirs.
+    expect(order).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    await echo.stop();
+  });
+});
+
 describe('mailbox bounds and reports', () => {
   test('blob bytes count against the byte bound; bounced blobs come back with the report', async () => {
     const w = await sys.spawn('waiter', { mailbox: { bytes: 1 << 20 } });
