@@ -1969,6 +1969,11 @@ class WorkerActor {
       this.readySent = true;
       this.host.postMessage({ ctl: CTL.READY });
     }
+    // What C sent before asking for more leaves now, even when the next
+    // message is already here: an actor that answers and then computes for
+    // long (or loops until stopped) must not hold its answers back. Sends
+    // made in one go between two asks still travel as one batch.
+    if (this.ports.ndirty !== 0) this.ports.flush();
     const m = this.mailbox.take(corr);
     if (m) {
       this.current = m;
@@ -1978,9 +1983,8 @@ class WorkerActor {
       this.giveUp(corr);
       return ERRNO.ETIMEDOUT;
     }
-    // The actor blocks: what it sent leaves now, before the unwind (which
-    // is then off the critical path of the replies).
-    this.ports.flush();
+    // The actor blocks (what it sent has left, above, before the unwind,
+    // which is then off the critical path of the replies).
     this.waiting = true;
     this.waitCorr = corr;
     this.waitDeadline = timeout > 0 ? performance.now() + timeout : Infinity;

@@ -97,7 +97,8 @@ static unsigned nkept;
  * "hog": "eat" {chunk bytes, default 1 MiB}: allocates until NULL and
  * replies {got: bytes, blocks}; "free": gives it all back; "eat_trap" /
  * "eat_abort": allocates until NULL, then traps / aborts (the down reason
- * is ENOMEM); "spin": loops forever (after calling the host); "deep": overflows
+ * is ENOMEM); "spin": loops forever (after calling the host); "busy": loops forever
+ * at once; "deep": overflows
  * the stack; "blobs" {size}: keeps one more blob of that size, made outside
  * wasm memory (replies {blobs, bytes}); "trap", "abort", "return": die so;
  * other calls are answered with their body.
@@ -121,6 +122,11 @@ static int hog_main(ferry_msg *init) {
             abort();
         } else if (is(&m, "spin")) {
             spin();
+        } else if (is(&m, "busy")) {
+            /* Loops forever without a word to anyone: replies made before
+             * must still leave (they go when C asks for this message). */
+            for (volatile int go = 1; go;)
+                ;
         } else if (is(&m, "deep")) {
             deep(0);
         } else if (is(&m, "trap")) {

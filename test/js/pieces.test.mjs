@@ -233,6 +233,21 @@ describe('mailbox bounds and reports', () => {
   });
 });
 
+describe('replies leave when the actor asks for more', () => {
+  test('an actor that answers and then loops forever has sent its answers', async () => {
+    // "hog" answers unknown calls with their body; "busy" loops without a
+    // word. The three calls arrive together, so C takes the third before the
+    // first two replies would have left at its next wait: they must leave
+    // when it asks for the third, not never.
+    const hog = await sys.spawn('hog');
+    const first = hog.call('echo', 1, { timeout: 10000 });
+    const second = hog.call('echo', 2, { timeout: 10000 });
+    hog.call('busy', null).catch(() => {});
+    await expect(Promise.all([first, second])).resolves.toEqual([1, 2]);
+    await hog.stop();
+  });
+});
+
 describe('spawn waits for init', () => {
   test('an actor that returns or traps in its init rejects spawn; a good one resolves alive', async () => {
     const e = await rejection(sys.spawn('picky', { init: 0 }));
