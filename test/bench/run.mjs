@@ -599,7 +599,12 @@ async function main() {
   }
   if (opts.from.length) {
     const { reportFromFiles } = await import('./report.mjs');
-    const written = reportFromFiles(opts.from.map((f) => path.resolve(f)), { root: ROOT });
+    let written;
+    try {
+      written = reportFromFiles(opts.from.map((f) => path.resolve(f)), { root: ROOT });
+    } catch (e) {
+      throw new BenchError(`--report: ${e.message}`);
+    }
     for (const w of written) log(`wrote ${path.relative(ROOT, w)}`);
     return 0;
   }
