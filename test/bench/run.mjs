@@ -176,7 +176,17 @@ function makeRow(def, ferry, baseline, detail, samples) {
   const fallback = ferry === null || baseline === null ? NaN
     : def.ratio ? def.ratio(ferry, baseline) : ferry / baseline;
   let pairs = null;
-  if (samples && samples.ferry?.length && !def.ratio) pairs = pairRatios(samples.ferry, samples.baseline, { inverse });
+  let pairsError = null;
+  if (samples && samples.ferry?.length && !def.ratio) {
+    try {
+      pairs = pairRatios(samples.ferry, samples.baseline, { inverse });
+    } catch (e) {
+      // e.g. a batch shorter than a coarse browser clock's tick: no pairs,
+      // the row falls back to the ratio of the medians, and says so.
+      pairsError = e.message;
+      log(`${def.id}: no pair ratios (${e.message}); ratio of the medians instead`);
+    }
+  }
   const st = rowStats(def.id, pairs, def.goal, fallback);
   return {
     id: def.id,
@@ -189,7 +199,7 @@ function makeRow(def, ferry, baseline, detail, samples) {
     met: st.met,
     ...(def.placement ? { placement: def.placement } : {}),
     ...(pairs ? { pair_ratios: pairs.map((x) => sig(x)) } : {}),
-    ...(detail ? { detail } : {}),
+    ...(detail || pairsError ? { detail: { ...detail, ...(pairsError ? { pairs_error: pairsError } : {}) } } : {}),
   };
 }
 

@@ -160,6 +160,15 @@ export const chromiumRuntimeProvider = {
 
 // ------------------------------------------------------------- Firefox
 
+// Firefox rounds performance.now() (to 1 ms, or 20 us "unconditionally")
+// against timing attacks; a batch of 100 blob round trips of 20 us each
+// would then read as 0 or 1 ms. The bench profile turns the rounding off;
+// the page reports the clock tick it saw (env.builds.runtime.firefox).
+export const FIREFOX_BENCH_PREFS = {
+  'privacy.reduceTimerPrecision': false,
+  'privacy.reduceTimerPrecision.unconditional': false,
+};
+
 // Debian's firefox-esr, which Playwright cannot drive: test/browser/firefox.mjs
 // starts it headless on bench.html with ?run=ROWS, and the page POSTs
 // what measure() returned to the report URL runInFirefox gave it.
@@ -187,14 +196,16 @@ export const firefoxRuntimeProvider = {
       const url = `${server.url}/test/bench/bench.html?run=${encodeURIComponent(base.join(','))}${ctx.opts.quick ? '&quick=1' : ''}`;
       ctx.log(`firefox: ${base.length} row(s) in ${FIREFOX} --headless (no progress lines until it reports)`);
       const started = Date.now();
-      const posted = await runInFirefox(url, { timeoutMs: ctx.opts.quick ? 300_000 : 1_200_000 });
+      const posted = await runInFirefox(url, { timeoutMs: ctx.opts.quick ? 300_000 : 1_200_000, prefs: FIREFOX_BENCH_PREFS });
       const out = posted?.value ?? posted;
       if (!out || out.error) throw new Error(out?.error ?? 'the page reported nothing');
       ctx.log(`firefox: done in ${Math.round((Date.now() - started) / 1000)} s`);
       for (const line of out.log ?? []) ctx.log(`firefox: ${line}`);
       ctx.env.builds['runtime.firefox'] = {
         module: MODULE, browser: out.userAgent, hardwareConcurrency: out.hardwareConcurrency, cfg: out.cfg,
+        clockTickUs: out.clockTickUs, prefs: FIREFOX_BENCH_PREFS,
       };
+      ctx.log(`firefox: performance.now() ticks by ${out.clockTickUs} us`);
       return toRows(wanted, out.results, RT_ROWS, ctx);
     } catch (e) {
       return fail(String(e.message).split('\n').slice(0, 3).join(' '));
