@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // test/bench/run.mjs - what `npm run bench` runs.
 //
-//   node test/bench/run.mjs [--quick] [--json FILE] [--only PREFIX] [--no-build]
+//   node test/bench/run.mjs [--quick] [--repeat N] [--json FILE] [--only PREFIX] [--no-build] [--report]
+//   node test/bench/run.mjs --report --from FILE.json...
 //
-// Every row compares ferry with a baseline measured in the same run and
-// reports ratio = ferry time / baseline time (so below 1 is better) unless the
-// row says otherwise; `met` tells whether the ratio reaches the row's goal.
-// See docs/performance.md for what each row measures and why.
+// Every row compares ferry with a baseline measured in the same run, batch
+// by batch: ratio = the median of the per-pair ratios ferry / baseline (so
+// below 1 is better) unless the row says otherwise, with a 90 % bootstrap
+// interval; `met` is yes, no, or unsure when the interval straddles the
+// row's goal (stats.mjs). --repeat N runs the table N times and reports
+// each row's spread; --report writes docs/performance.md's results, the
+// chart and README's figures from the JSON (report.mjs). See
+// docs/performance.md for what each row measures and why.
 //
 // Rows come from providers. A provider lists the rows it can produce and
 // runs only the ones asked for, so `--only PREFIX` skips the work of every

@@ -119,44 +119,68 @@ export const chromiumRuntimeProvider = {
       await server.close();
       return fail(`Chromium did not start: ${e.message.split('\n')[0]}`);
     }
-    // A failure in the browser leaves these rows empty (with the reason in
-    // their detail and in the log) rather than losing the whole run.
+    // The rows run in groups, each in a fresh page with its own time limit,
+    // so that one row that hangs or crawls (the blob row under load) leaves
+    // only its own group empty, with the reason in the detail and the log.
+    const results = {};
+    const failed = {};
     try {
-      const page = await browser.newPage();
-      const errors = [];
-      page.on('console', (m) => {
-        const text = m.text();
-        if (text.startsWith('bench: ')) ctx.log(`chromium: ${text.slice(7)}`);
-        else if (m.type() === 'error') errors.push(text);
-      });
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${server.url}/test/bench/bench.html`);
-      await page.waitForFunction(() => window.ferryBench !== undefined, null, { timeout: 30000 });
-      const ready = await page.evaluate(() => window.ferryBench.error ?? null);
-      if (ready) throw new Error(`bench page failed to load: ${ready}`);
-      const base = wanted.map(baseOf);
-      const limitMs = ctx.opts.quick ? 180_000 : 900_000;
-      let timer;
-      const out = await Promise.race([
-        page.evaluate((opts) => window.ferryBench.run(opts), { rows: base, quick: ctx.opts.quick }),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no result within ${limitMs / 1000} s`)), limitMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (out.error) throw new Error(`${out.error}${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
-      ctx.env.builds['runtime.chromium'] = {
-        module: MODULE, browser: `Chromium ${browser.version()}`, userAgent: out.userAgent,
-        hardwareConcurrency: out.hardwareConcurrency, cfg: out.cfg, args: CHROMIUM_ARGS,
-      };
-      return toRows(wanted, out.results, RT_ROWS, ctx);
-    } catch (e) {
-      return fail(e.message.split('\n').slice(0, 3).join(' '));
+      for (const group of groupsOf(wanted.map(baseOf))) {
+        const page = await browser.newPage();
+        const errors = [];
+        page.on('console', (m) => {
+          const text = m.text();
+          if (text.startsWith('bench: ')) ctx.log(`chromium: ${text.slice(7)}`);
+          else if (m.type() === 'error') errors.push(text);
+        });
+        page.on('pageerror', (e) => errors.push(e.message));
+        try {
+          await page.goto(`${server.url}/test/bench/bench.html`);
+          await page.waitForFunction(() => window.ferryBench !== undefined, null, { timeout: 30000 });
+          const ready = await page.evaluate(() => window.ferryBench.error ?? null);
+          if (ready) throw new Error(`bench page failed to load: ${ready}`);
+          const limitMs = ctx.opts.quick ? 300_000 : 900_000;
+          let timer;
+          const out = await Promise.race([
+            page.evaluate((opts) => window.ferryBench.run(opts), { rows: group, quick: ctx.opts.quick }),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`${group.join(', ')}: no result within ${limitMs / 1000} s`)), limitMs);
+            }),
+          ]).finally(() => clearTimeout(timer));
+          if (out.error) throw new Error(`${out.error}${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
+          ctx.env.builds['runtime.chromium'] ??= {
+            module: MODULE, browser: `Chromium ${browser.version()}`, userAgent: out.userAgent,
+            hardwareConcurrency: out.hardwareConcurrency, cfg: out.cfg, args: CHROMIUM_ARGS,
+          };
+          Object.assign(results, out.results);
+        } catch (e) {
+          const why = e.message.split('\n').slice(0, 3).join(' ');
+          ctx.log(`chromium: ${why}; these rows are left empty`);
+          for (const id of group) failed[id] = why;
+        } finally {
+          await page.close();
+        }
+      }
+      return wanted.map((id) => (failed[baseOf(id)]
+        ? toRows([id], {}, RT_ROWS, ctx, { error: failed[baseOf(id)] })[0]
+        : toRows([id], results, RT_ROWS, ctx)[0]));
     } finally {
       await browser.close();
       await server.close();
     }
   },
 };
+
+// Rows measured together: the two 20 MB bytes rows share their ferry batches.
+function groupsOf(bases) {
+  const groups = [];
+  for (const b of bases) {
+    const shared = b.startsWith('rt20m.bytes_') && groups.find((g) => g[0].startsWith('rt20m.bytes_'));
+    if (shared) shared.push(b);
+    else groups.push([b]);
+  }
+  return groups;
+}
 
 // ------------------------------------------------------------- Firefox
 
@@ -196,7 +220,7 @@ export const firefoxRuntimeProvider = {
       const url = `${server.url}/test/bench/bench.html?run=${encodeURIComponent(base.join(','))}${ctx.opts.quick ? '&quick=1' : ''}`;
       ctx.log(`firefox: ${base.length} row(s) in ${FIREFOX} --headless (no progress lines until it reports)`);
       const started = Date.now();
-      const posted = await runInFirefox(url, { timeoutMs: ctx.opts.quick ? 300_000 : 1_200_000, prefs: FIREFOX_BENCH_PREFS });
+      const posted = await runInFirefox(url, { timeoutMs: ctx.opts.quick ? 600_000 : 1_800_000, prefs: FIREFOX_BENCH_PREFS });
       const out = posted?.value ?? posted;
       if (!out || out.error) throw new Error(out?.error ?? 'the page reported nothing');
       ctx.log(`firefox: done in ${Math.round((Date.now() - started) / 1000)} s`);
