@@ -170,9 +170,9 @@ const COLOURS = { yes: '#2e8540', no: '#c0392b', unsure: '#e69f00' };
  * black tick at the row's goal; rows grouped by engine.
  */
 export function renderChart(rows, { title = 'ferry / baseline, per row and engine' } = {}) {
-  const W = 1100;
+  const W = 1160;
   const labelW = 380;
-  const rightW = 130;
+  const rightW = 190;
   const rowH = 20;
   const top = 70;
   const plotL = labelW;
