@@ -12,7 +12,7 @@
 // functions are pure (test/js/bench-report.test.mjs checks them).
 import fs from 'node:fs';
 import path from 'node:path';
-import { combineRuns, parseGoal } from './stats.mjs';
+import { combineRuns, parseGoal, agree } from './stats.mjs';
 
 export const MARKS = {
   results: ['<!-- bench:results:begin -->', '<!-- bench:results:end -->'],
@@ -91,18 +91,28 @@ export function renderTables(rows, docs) {
   out.push(`From ${runLine(docs).join('; ')}.`);
   out.push('Ratio: the median of the per-pair ratios (a ferry batch over its neighbouring baseline batch);');
   out.push('90 % interval: bootstrap of that median; *unsure*: the interval straddles the goal.');
-  if (anySpread) out.push('Spread: min / median / max of the ratios of the runs combined.');
+  if (anySpread) {
+    const judged = rows.filter((r) => agree(r.spread) !== null);
+    const ok = judged.filter((r) => agree(r.spread));
+    out.push('Spread: min / median / max of the ratios of the runs combined; agree: the largest at most 1.2 × the smallest.');
+    out.push(`**${ok.length} of ${judged.length} rows agree within ±20 % across the runs**` +
+      `${judged.length > ok.length ? ` (not: ${judged.filter((r) => !agree(r.spread)).map((r) => `\`${r.id}\``).join(', ')})` : ''}.`);
+  }
   for (const eng of ENGINES) {
     const these = rows.filter((r) => engineOf(r.id) === eng.key);
     if (!these.length) continue;
     out.push('', `#### ${eng.title}`, '');
     const head = ['row', 'ferry', 'baseline', 'unit', 'ratio', '90 % interval', 'goal', 'met'];
-    if (anySpread) head.push('spread');
+    if (anySpread) head.push('spread', 'agree');
     out.push(`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 || h === 'unit' || h === 'met' ? '---' : '---:')).join('|')}|`);
     for (const r of these) {
       const cells = [`\`${r.id}\``, fmt(r.ferry), fmt(r.baseline), r.unit, fmt(r.ratio), ciMd(r.ci), goalMd(r.goal),
         r.ratio === null || r.ratio === undefined ? `not measured${r.detail?.error ? ` (${String(r.detail.error).split('\n')[0].slice(0, 80)})` : ''}` : metMd(r.met)];
-      if (anySpread) cells.push(r.spread && r.spread.n > 1 ? `${fmt(r.spread.min)} / ${fmt(r.spread.median)} / ${fmt(r.spread.max)}` : '–');
+      if (anySpread) {
+        const a = agree(r.spread);
+        cells.push(r.spread && r.spread.n > 1 ? `${fmt(r.spread.min)} / ${fmt(r.spread.median)} / ${fmt(r.spread.max)}` : '–',
+          a === null ? '–' : a ? 'yes' : '**no**');
+      }
       out.push(`| ${cells.join(' | ')} |`);
     }
     const unpinned = these.filter((r) => r.placement === 'unpinned');

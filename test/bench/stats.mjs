@@ -113,6 +113,15 @@ export function spread(ratios) {
   return { n: xs.length, min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
 }
 
+/**
+ * Do the runs agree within ±tol (0.2: the issue's ±20 %)? True when the
+ * largest ratio is at most (1 + tol) times the smallest; null for one run.
+ */
+export function agree(sp, tol = 0.2) {
+  if (!sp || sp.n < 2) return null;
+  return sp.max <= sp.min * (1 + tol);
+}
+
 /** Rounds to 4 significant digits for JSON (the noise is far above that). */
 export function sig(x, digits = 4) {
   if (!Number.isFinite(x) || x === 0) return x;

@@ -107,7 +107,8 @@ describe('report writer', () => {
     const perf = fs.readFileSync(path.join(root, 'docs', 'performance.md'), 'utf8');
     expect(perf).toContain('`a.json`');
     expect(perf).toContain('`b.json`');
-    expect(perf).toMatch(/`rt16.call_vs_transfer.node.1cpu`.*\| 1.00 \/ 1.10 \/ 1.20 \|/);
+    expect(perf).toMatch(/`rt16.call_vs_transfer.node.1cpu`.*\| 1.00 \/ 1.10 \/ 1.20 \| yes \|/);
+    expect(perf).toContain('**1 of 1 rows agree within ±20 % across the runs**');
     fs.writeFileSync(b, '{"nope": 1}');
     expect(() => reportFromFiles([b], { root })).toThrow(/b.json: has no "rows" array/);
     fs.writeFileSync(b, 'not json');

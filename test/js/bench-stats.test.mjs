@@ -3,7 +3,7 @@
 // spread over repeats. Fixed numbers only: nothing here is timed.
 import {
   rng, median, quantile, pairRatios, bootstrapMedianCI, judge, spread, rowStats, combineRows, combineRuns,
-  parseGoal, seedOf, MIN_PAIRS_FOR_CI,
+  parseGoal, seedOf, MIN_PAIRS_FOR_CI, agree,
 } from '../bench/stats.mjs';
 
 const LE13 = { op: '<=', value: 1.3 };
@@ -105,6 +105,11 @@ describe('verdict', () => {
 });
 
 describe('spread over repeats', () => {
+  test('runs agree when the largest ratio is at most 1.2 x the smallest', () => {
+    expect(agree(spread([1.0, 1.2]))).toBe(true);
+    expect(agree(spread([1.0, 1.21]))).toBe(false);
+    expect(agree(spread([1.0]))).toBeNull();
+  });
   test('min, median, max', () => {
     expect(spread([1.2, 1.0, 1.1])).toEqual({ n: 3, min: 1.0, median: 1.1, max: 1.2 });
     expect(spread([NaN])).toBeNull();
