@@ -47,7 +47,7 @@ function usage(code) {
   const text = `usage: node test/bench/run.mjs [--quick] [--repeat N] [--json FILE] [--only PREFIX] [--no-build]
        node test/bench/run.mjs --report [--from FILE.json...]
 
-  --quick        fewer, shorter batches (about two minutes in all)
+  --quick        fewer, shorter batches (a few minutes in all)
   --repeat N     run the whole table N times; each row then also reports the
                  spread (min / median / max) of its N ratios
   --json FILE    also write {"env": {...}, "rows": [...]} to FILE
@@ -584,7 +584,7 @@ function printTable(rows, { repeat }) {
   for (const b of body) process.stdout.write(`${line(b)}\n`);
   const unpinned = rows.filter((r) => r.placement === 'unpinned');
   if (unpinned.length) {
-    process.stdout.write(`\nnote: ${unpinned.length} placement row(s) ran unpinned (see their detail.placement_note)\n`);
+    process.stdout.write(`\nnote: ${unpinned.length} placement row(s) ran unpinned: ${unpinned[0].detail?.placement?.note ?? "see the JSON"} (detail.placement.note)\n`);
   }
 }
 
