@@ -584,7 +584,7 @@ function printTable(rows, { repeat }) {
   for (const b of body) process.stdout.write(`${line(b)}\n`);
   const unpinned = rows.filter((r) => r.placement === 'unpinned');
   if (unpinned.length) {
-    process.stdout.write(`\nnote: ${unpinned.length} placement row(s) ran unpinned: ${unpinned[0].detail?.placement?.note ?? "see the JSON"} (detail.placement.note)\n`);
+    process.stdout.write(`\nnote: ${unpinned.length} placement row(s) ran unpinned: ${unpinned[0].detail?.placement?.note ?? 'see the JSON'} (detail.placement.note)\n`);
   }
 }
 
