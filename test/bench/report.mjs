@@ -82,6 +82,8 @@ function runLine(docs) {
   });
 }
 
+const listSome = (xs, n = 8) => (xs.length <= n ? xs.join(', ') : `${xs.slice(0, n).join(', ')} and ${xs.length - n} more`);
+
 /** The markdown that goes between the results markers of docs/performance.md. */
 export function renderTables(rows, docs) {
   const anySpread = rows.some((r) => r.spread && r.spread.n > 1);
@@ -96,7 +98,7 @@ export function renderTables(rows, docs) {
     const ok = judged.filter((r) => agree(r.spread));
     out.push('Spread: min / median / max of the ratios of the runs combined; agree: the largest at most 1.2 × the smallest.');
     out.push(`**${ok.length} of ${judged.length} rows agree within ±20 % across the runs**` +
-      `${judged.length > ok.length ? ` (not: ${judged.filter((r) => !agree(r.spread)).map((r) => `\`${r.id}\``).join(', ')})` : ''}.`);
+      `${judged.length > ok.length ? ` (not: ${listSome(judged.filter((r) => !agree(r.spread)).map((r) => `\`${r.id}\``))})` : ''}.`);
   }
   for (const eng of ENGINES) {
     const these = rows.filter((r) => engineOf(r.id) === eng.key);
