@@ -9,6 +9,7 @@
 //       (ms) while chunks flow from ferry (the baseline column: the same
 //       while they flow from the clone cache); ratio = the ferry ms, <= 50
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +35,9 @@ function rows(suffix, wanted, measured, ctx) {
     const base = id.slice(0, -suffix.length);
     const m = measured[base];
     const def = { id, ...DEFS[base] };
-    return m ? ctx.makeRow(def, m.ferry, m.baseline, m.detail) : ctx.makeRow(def, null, null, { error: measured.error || 'not measured' });
+    // The hit row's batches alternate with the baseline's: pair them.
+    const samples = m?.detail?.ferryBatches ? { ferry: m.detail.ferryBatches, baseline: m.detail.baselineBatches } : null;
+    return m ? ctx.makeRow(def, m.ferry, m.baseline, m.detail, samples) : ctx.makeRow(def, null, null, { error: measured.error || 'not measured' });
   });
 }
 
@@ -130,4 +133,42 @@ export const cacheChromiumProvider = {
   },
 };
 
-export const cacheProviders = [cacheNodeProvider, cacheChromiumProvider];
+// Firefox ESR: only the hit row (test/bench/cache-bench.html, run by
+// test/browser/firefox.mjs); the throughput and frame-gap rows need the
+// demo page driven by Playwright, which cannot drive Debian's Firefox.
+export const cacheFirefoxProvider = {
+  name: 'cache.firefox',
+  rows: ['cache.hit_vs_transfer.firefox'],
+  async run(wanted, ctx) {
+    needModule(ctx);
+    const out = {};
+    const { runInFirefox, FIREFOX } = await import('../browser/firefox.mjs');
+    const { startServer } = await import('./serve.mjs');
+    if (!fs.existsSync(FIREFOX)) {
+      ctx.log(`firefox: no Firefox at ${FIREFOX}; the cache row is left empty`);
+      return rows('.firefox', wanted, { error: `no Firefox at ${FIREFOX}` }, ctx);
+    }
+    const server = await startServer({ root: ROOT });
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-home-'));
+    const savedHome = process.env.HOME;
+    process.env.HOME = home; // see runtime.mjs
+    try {
+      ctx.log('firefox: cache hit of 20 MiB vs raw transfer');
+      const { FIREFOX_BENCH_PREFS } = await import('./runtime.mjs');
+      const r = await runInFirefox(`${server.url}/test/bench/cache-bench.html${ctx.opts.quick ? '?quick=1' : ''}`, { timeoutMs: 300_000, prefs: FIREFOX_BENCH_PREFS });
+      if (!r || r.error) throw new Error(r?.error ?? 'the page reported nothing');
+      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, userAgent: r.userAgent } };
+    } catch (e) {
+      ctx.log(`firefox: ${String(e.message).split('\n')[0]}`);
+      out.error = String(e.message).split('\n')[0];
+    } finally {
+      if (savedHome === undefined) delete process.env.HOME;
+      else process.env.HOME = savedHome;
+      fs.rmSync(home, { recursive: true, force: true });
+      await server.close();
+    }
+    return rows('.firefox', wanted, out, ctx);
+  },
+};
+
+export const cacheProviders = [cacheNodeProvider, cacheChromiumProvider, cacheFirefoxProvider];

@@ -26,7 +26,7 @@ export const RT_ROWS = [
   { id: 'rt16.pingpong_vs_js', unit: 'us/rt', goal: { op: '<=', value: 1.3 },
     note: 'C ping calls C pong n times (16 B body, direct MessageChannel) vs two JS workers bouncing a 16 B buffer n times over a MessageChannel (transfer)' },
   { id: 'rt20m.bytes_vs_floor', unit: 'ms/rt', goal: { op: '<=', value: 1.3 },
-    note: 'blobs.call("bytes", {data: 20 MiB Uint8Array}) (in and out of wasm memory) vs 2 x (slice 20 MiB out of one wasm memory + set into another)' },
+    note: 'blobs.call("bytes", {data: 20 MiB Uint8Array}) (in and out of wasm memory) vs the 3 copies that round trip needs (into the envelope, into wasm memory, out into the reply envelope), each a Uint8Array.set into a pre-touched buffer' },
   { id: 'rt20m.bytes_vs_clone', unit: 'ms/rt', goal: { op: '<=', value: 0.35 },
     note: 'the same ferry round trip vs postMessage of the 20 MiB Uint8Array structured-cloned to a JS echo worker and back' },
   { id: 'rt20m.blob_vs_transfer', unit: 'ms/rt', goal: { op: '<=', value: 1.5 },
@@ -92,6 +92,33 @@ function jsWorker() {
   };
 }
 
+// ------------------------------------------------------------ placement
+
+// `place` (Node only, test/bench/placement.mjs) pins threads to CPUs; in a
+// browser it is null and these do nothing. tracked() runs start() and
+// returns the kernel thread ids that appeared meanwhile: the worker's.
+async function tracked(place, start) {
+  const before = place?.snapshot();
+  const value = await start();
+  return { value, tids: place ? place.since(before) : [] };
+}
+
+async function startedJsWorker() {
+  const w = jsWorker();
+  if ((await w.request({ ping: -1 })).ping !== -1) throw new Error('JS worker answered something else');
+  return w;
+}
+
+// near: threads that share the host's CPU; far: threads that go to the
+// second CPU in the two-CPU case (in the one-CPU case, all share one).
+function pinPair(place, near, far) {
+  return place ? place.pin(near, far) : null;
+}
+
+function placedDetail(placed) {
+  return placed ? { placement: placed } : {};
+}
+
 // ------------------------------------------------------------- batching
 
 /**
@@ -130,9 +157,10 @@ function summary(values, extra = {}) {
 
 // ---------------------------------------------------------------- cases
 
-async function rt16(sys, cfg, log) {
-  const echo = await sys.spawn('echo');
-  const js = jsWorker();
+async function rt16(sys, cfg, log, place) {
+  const { value: echo, tids: echoT } = await tracked(place, () => sys.spawn('echo'));
+  const { value: js, tids: jsT } = await tracked(place, startedJsWorker);
+  const placed = pinPair(place, [], [...echoT, ...jsT]);
   const body = new Uint8Array(15); // a 15-byte byte string: 16 B of CBOR
   for (let i = 0; i < 15; i++) body[i] = 97 + i;
   const n = cfg.rt16n;
@@ -151,17 +179,23 @@ async function rt16(sys, cfg, log) {
       return ((now() - t) * 1000) / n;
     } },
   ], { warmup: cfg.warmup, warmupMs: cfg.warmupMs, batches: cfg.batches, log, label: `rt16.call (${n} round trips a batch, us)` });
+  place?.reset();
   await echo.stop();
   await js.terminate();
-  return { ferry: res.ferry, baseline: res.raw, per: n };
+  return { ferry: res.ferry, baseline: res.raw, per: n, placed };
 }
 
-async function pingpong(sys, cfg, log) {
-  const [ping, pong] = await Promise.all([sys.spawn('ping'), sys.spawn('pong')]);
-  const a = jsWorker();
-  const b = jsWorker();
+async function pingpong(sys, cfg, log, place) {
+  // One at a time, so that each one's threads are told apart.
+  const { value: ping, tids: pingT } = await tracked(place, () => sys.spawn('ping'));
+  const { value: pong, tids: pongT } = await tracked(place, () => sys.spawn('pong'));
+  const { value: a, tids: aT } = await tracked(place, startedJsWorker);
+  const { value: b, tids: bT } = await tracked(place, startedJsWorker);
   const { port1, port2 } = new MessageChannel();
   await Promise.all([a.request({ port: port1, role: 'ping' }, [port1]), b.request({ port: port2, role: 'pong' }, [port2])]);
+  // The latency is between the two actors (the two workers): one side with
+  // the host, the other apart from it in the two-CPU case.
+  const placed = pinPair(place, [...pingT, ...aT], [...pongT, ...bT]);
   const n = cfg.pingn;
   const res = await alternate([
     { name: 'ferry', async run() {
@@ -177,22 +211,37 @@ async function pingpong(sys, cfg, log) {
       return ((now() - t) * 1000) / n;
     } },
   ], { warmup: cfg.warmup, warmupMs: cfg.warmupMs, batches: cfg.batches, log, label: `rt16.pingpong (${n} round trips a batch, us)` });
+  place?.reset();
   await Promise.all([ping.stop(), pong.stop(), a.terminate(), b.terminate()]);
-  return { ferry: res.ferry, baseline: res.js, per: n };
+  return { ferry: res.ferry, baseline: res.js, per: n, placed };
 }
 
-async function rt20m(sys, cfg, log, want) {
+async function rt20m(sys, cfg, log, want, place) {
   const blobs = await sys.spawn('blobs');
-  const echo = await sys.spawn('echo');
-  const js = jsWorker();
+  const { value: echo, tids: echoT } = await tracked(place, () => sys.spawn('echo'));
+  const { value: js, tids: jsT } = await tracked(place, startedJsWorker);
+  const placed = want.blob ? pinPair(place, [], [...echoT, ...jsT]) : null;
   const data = new Uint8Array(MiB20);
   for (let i = 0; i < MiB20; i += 4096) data[i] = (i >> 12) & 255;
   data[MiB20 - 1] = 7;
-  // The floor: two separate wasm memories, each with a 20 MiB region.
+  // The floor: the copies a bytes-field round trip needs by design
+  // (design.md, "Struct serializer": a 20 MB field crosses wasm memory once
+  // per side), each a plain Uint8Array.set into a buffer touched before
+  // timing (so no page faults and no allocation are timed):
+  //   1. the caller's Uint8Array into the outgoing envelope (host);
+  //   2. the envelope into the actor's wasm memory (the receiver);
+  //   3. the actor's wasm memory into the reply envelope (out again).
+  // The reply envelope is transferred back, and the caller gets a view of
+  // it (glue/host/envelope.mjs decodes byte strings as subarrays), so there
+  // is no fourth copy to count. Each copy is also timed on its own (detail).
   const pages = Math.ceil((MiB20 + 65536) / 65536);
-  const heapA = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
-  const heapB = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
-  heapA.set(data, 64);
+  const envOut = new Uint8Array(MiB20 + 64);
+  const heap = new Uint8Array(new WebAssembly.Memory({ initial: pages }).buffer);
+  const envBack = new Uint8Array(MiB20 + 64);
+  envOut.set(data, 32);
+  heap.set(envOut.subarray(32, 32 + MiB20), 128);
+  envBack.set(heap.subarray(128, 128 + MiB20), 32);
+  const floorParts = { envelope: [], wasm_in: [], wasm_out: [] };
   let blob = new Uint8Array(MiB20);
   blob.set(data);
   let raw = new Uint8Array(MiB20).buffer;
@@ -209,15 +258,24 @@ async function rt20m(sys, cfg, log, want) {
       return ms;
     } });
     cases.push({ name: 'floor', async run() {
-      const t = now();
+      const part = [0, 0, 0];
       for (let i = 0; i < k20; i++) {
-        // hop 1: out of A's heap, into B's; hop 2: out of B's, into A's.
-        const s1 = heapA.slice(64, 64 + MiB20);
-        heapB.set(s1, 128);
-        const s2 = heapB.slice(128, 128 + MiB20);
-        heapA.set(s2, 64);
+        const t0 = now();
+        envOut.set(data, 32);
+        const t1 = now();
+        heap.set(envOut.subarray(32, 32 + MiB20), 128);
+        const t2 = now();
+        envBack.set(heap.subarray(128, 128 + MiB20), 32);
+        const t3 = now();
+        part[0] += t1 - t0;
+        part[1] += t2 - t1;
+        part[2] += t3 - t2;
       }
-      return (now() - t) / k20;
+      if (envBack[32 + MiB20 - 1] !== 7 || envBack[32 + 4096] !== 1) throw new Error('floor copies came out wrong');
+      floorParts.envelope.push(part[0] / k20);
+      floorParts.wasm_in.push(part[1] / k20);
+      floorParts.wasm_out.push(part[2] / k20);
+      return (part[0] + part[1] + part[2]) / k20;
     } });
   }
   if (want.clone) {
@@ -272,8 +330,9 @@ async function rt20m(sys, cfg, log, want) {
       warmup: cfg.warmup, batches: cfg.batchesBlob, log, label: `rt20m blob (ms per round trip, ${k} a batch)`,
     }));
   }
+  place?.reset();
   await Promise.all([blobs.stop(), echo.stop(), js.terminate()]);
-  return res;
+  return { ...res, floorParts, placed };
 }
 
 // The {e, n} form (docs/wire-format.md) on its own: a reply smaller than
@@ -370,13 +429,15 @@ async function spawn8(sys, cfg, log) {
  * { env, results: { id: { ferry, baseline, detail } } }.
  * @param {{rows: string[], quick?: boolean, log?: (s: string) => void}} opts
  */
-export async function measure({ rows, quick = false, log = () => {} }) {
+export async function measure({ rows, quick = false, log = () => {}, place = null }) {
   const cfg = quick
     ? { warmup: 1, warmupMs: 1000, batches: 11, batches20: 7, batchesBlob: 11, batchesSpawn: 5, rt16n: 200, pingn: 400, copyn: 2, blobn: 100, blobWarm: 3000, streamn: 4000 }
     : { warmup: 2, warmupMs: 3000, batches: 21, batches20: 15, batchesBlob: 21, batchesSpawn: 11, rt16n: 1000, pingn: 2000, copyn: 3, blobn: 200, blobWarm: 3000, streamn: 20000 };
   const want = new Set(rows);
   const sys = await System.start({ module: MODULE });
   const results = {};
+  // samples: the batch times in the order they ran; batch i of each side
+  // ran in round i, next to each other (run.mjs pairs them).
   const row = (id, f, b, per, extra) => {
     const def = RT_ROWS.find((r) => r.id === id);
     const ferry = median(f);
@@ -385,17 +446,18 @@ export async function measure({ rows, quick = false, log = () => {} }) {
       ferry: round3(ferry),
       baseline: round3(baseline),
       ratio: def.inverse ? baseline / ferry : ferry / baseline,
+      samples: { ferry: f.map(round3), baseline: b.map(round3) },
       detail: { note: def.note, per_batch: per, ferry: summary(f), baseline: summary(b), ...extra },
     };
   };
   try {
     if (want.has('rt16.call_vs_transfer')) {
-      const r = await rt16(sys, cfg, log);
-      row('rt16.call_vs_transfer', r.ferry, r.baseline, r.per);
+      const r = await rt16(sys, cfg, log, place);
+      row('rt16.call_vs_transfer', r.ferry, r.baseline, r.per, placedDetail(r.placed));
     }
     if (want.has('rt16.pingpong_vs_js')) {
-      const r = await pingpong(sys, cfg, log);
-      row('rt16.pingpong_vs_js', r.ferry, r.baseline, r.per);
+      const r = await pingpong(sys, cfg, log, place);
+      row('rt16.pingpong_vs_js', r.ferry, r.baseline, r.per, placedDetail(r.placed));
     }
     const w20 = {
       bytes: want.has('rt20m.bytes_vs_floor'),
@@ -403,10 +465,15 @@ export async function measure({ rows, quick = false, log = () => {} }) {
       blob: want.has('rt20m.blob_vs_transfer'),
     };
     if (w20.bytes || w20.clone || w20.blob) {
-      const r = await rt20m(sys, cfg, log, w20);
-      if (w20.bytes) row('rt20m.bytes_vs_floor', r['ferry.bytes'], r.floor, cfg.copyn);
+      const r = await rt20m(sys, cfg, log, w20, place);
+      if (w20.bytes) {
+        const fp = r.floorParts;
+        row('rt20m.bytes_vs_floor', r['ferry.bytes'], r.floor, cfg.copyn, {
+          floor_copies_ms: { envelope: round3(median(fp.envelope)), wasm_in: round3(median(fp.wasm_in)), wasm_out: round3(median(fp.wasm_out)) },
+        });
+      }
       if (w20.clone) row('rt20m.bytes_vs_clone', r['ferry.bytes'], r.clone, cfg.copyn);
-      if (w20.blob) row('rt20m.blob_vs_transfer', r['ferry.blob'], r.transfer, cfg.blobn);
+      if (w20.blob) row('rt20m.blob_vs_transfer', r['ferry.blob'], r.transfer, cfg.blobn, placedDetail(r.placed));
     }
     if (want.has('rt16m.partial_reuse')) {
       const r = await partialReuse(cfg, log);

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // test/bench/run.mjs - what `npm run bench` runs.
 //
-//   node test/bench/run.mjs [--quick] [--json FILE] [--only PREFIX] [--no-build]
+//   node test/bench/run.mjs [--quick] [--repeat N] [--json FILE] [--only PREFIX] [--no-build] [--report]
+//   node test/bench/run.mjs --report --from FILE.json...
 //
-// Every row compares ferry with a baseline measured in the same run and
-// reports ratio = ferry time / baseline time (so below 1 is better) unless the
-// row says otherwise; `met` tells whether the ratio reaches the row's goal.
-// See docs/performance.md for what each row measures and why.
+// Every row compares ferry with a baseline measured in the same run, batch
+// by batch: ratio = the median of the per-pair ratios ferry / baseline (so
+// below 1 is better) unless the row says otherwise, with a 90 % bootstrap
+// interval; `met` is yes, no, or unsure when the interval straddles the
+// row's goal (stats.mjs). --repeat N runs the table N times and reports
+// each row's spread; --report writes docs/performance.md's results, the
+// chart and README's figures from the JSON (report.mjs). See
+// docs/performance.md for what each row measures and why.
 //
 // Rows come from providers. A provider lists the rows it can produce and
 // runs only the ones asked for, so `--only PREFIX` skips the work of every
@@ -22,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeProviders } from './runtime.mjs';
 import { cacheProviders } from './cache.mjs';
+import { median, pairRatios, rowStats, sig, combineRuns } from './stats.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -38,20 +44,28 @@ function log(msg) {
 class BenchError extends Error {}
 
 function usage(code) {
-  const text = `usage: node test/bench/run.mjs [--quick] [--json FILE] [--only PREFIX] [--no-build]
+  const text = `usage: node test/bench/run.mjs [--quick] [--repeat N] [--json FILE] [--only PREFIX] [--no-build]
+       node test/bench/run.mjs --report [--from FILE.json...]
 
-  --quick        fewer, shorter batches (well under a minute in all)
+  --quick        fewer, shorter batches (a few minutes in all)
+  --repeat N     run the whole table N times; each row then also reports the
+                 spread (min / median / max) of its N ratios
   --json FILE    also write {"env": {...}, "rows": [...]} to FILE
   --only PREFIX  run only the rows whose id starts with PREFIX
   --no-build     do not run ninja on the bench targets before running them
   --list         print the row ids and exit
+  --report       write docs/performance.md's results tables, docs/perf-chart.svg
+                 and README's figures block from this run (its JSON is saved
+                 under docs/runs/ unless --json says where)
+  --from FILE... with --report: no run; the rows of these JSON files (rows
+                 that several files share are combined like --repeat)
 `;
   (code ? process.stderr : process.stdout).write(text);
   process.exit(code);
 }
 
 function parseArgs(argv) {
-  const opts = { quick: false, json: null, only: '', build: true, list: false };
+  const opts = { quick: false, json: null, only: '', build: true, list: false, repeat: 1, report: false, from: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -62,10 +76,25 @@ function parseArgs(argv) {
     if (a === '--quick') opts.quick = true;
     else if (a === '--json' || a.startsWith('--json=')) opts.json = value();
     else if (a === '--only' || a.startsWith('--only=')) opts.only = value();
-    else if (a === '--no-build') opts.build = false;
+    else if (a === '--repeat' || a.startsWith('--repeat=')) {
+      const v = value();
+      opts.repeat = Number(v);
+      if (!Number.isInteger(opts.repeat) || opts.repeat < 1 || opts.repeat > 20) {
+        process.stderr.write(`bench: --repeat needs a whole number from 1 to 20, not ${JSON.stringify(v)}\n`);
+        process.exit(2);
+      }
+    } else if (a === '--report') opts.report = true;
+    else if (a === '--from') {
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) opts.from.push(argv[++i]);
+      if (!opts.from.length) usage(2);
+    } else if (a === '--no-build') opts.build = false;
     else if (a === '--list') opts.list = true;
     else if (a === '--help' || a === '-h') usage(0);
     else usage(2);
+  }
+  if (opts.from.length && !opts.report) {
+    process.stderr.write('bench: --from goes with --report\n');
+    process.exit(2);
   }
   return opts;
 }
@@ -125,12 +154,6 @@ function ninjaBuild(buildDir, target) {
   }
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function fmt(x) {
   if (x === null || x === undefined || Number.isNaN(x)) return '-';
   if (typeof x !== 'number') return String(x);
@@ -141,29 +164,47 @@ function fmt(x) {
   return x.toPrecision(3);
 }
 
-// A goal is a comparison of the ratio with a bound: { op: '<=', value: 1 }.
-function meets(ratio, goal) {
-  if (!Number.isFinite(ratio)) return false;
-  return goal.op === '<=' ? ratio <= goal.value : ratio >= goal.value;
-}
-
 function goalText(goal) {
   return `${goal.op} ${goal.value.toFixed(goal.value % 1 ? 2 : 1)}`;
 }
 
-// Makes a result row in the shape of design.md's performance contract;
-// `detail` (optional, free-form) says what was measured and how noisy it was.
-function makeRow(def, ferry, baseline, detail) {
-  const ratio = def.ratio ? def.ratio(ferry, baseline) : ferry / baseline;
+// Makes a result row in the shape of design.md's performance contract.
+// `samples` ({ferry: [...], baseline: [...]}, batch times in the order they
+// ran, one of each per round) gives the pair ratios: the row's ratio is
+// their median and `ci` its 90 % bootstrap interval (stats.mjs). Without
+// samples (a row measured once) the ratio comes from the two values and
+// there is no interval. `met` is 'yes', 'no' or 'unsure' (the interval
+// straddles the goal). `detail` (optional, free-form) says what was
+// measured and how noisy it was.
+function makeRow(def, ferry, baseline, detail, samples) {
+  const inverse = def.inverse ?? false;
+  const fallback = ferry === null || baseline === null ? NaN
+    : def.ratio ? def.ratio(ferry, baseline) : ferry / baseline;
+  let pairs = null;
+  let pairsError = null;
+  if (samples && samples.ferry?.length && !def.ratio) {
+    try {
+      pairs = pairRatios(samples.ferry, samples.baseline, { inverse });
+    } catch (e) {
+      // e.g. a batch shorter than a coarse browser clock's tick: no pairs,
+      // the row falls back to the ratio of the medians, and says so.
+      pairsError = e.message;
+      log(`${def.id}: no pair ratios (${e.message}); ratio of the medians instead`);
+    }
+  }
+  const st = rowStats(def.id, pairs, def.goal, fallback);
   return {
     id: def.id,
     ferry,
     baseline,
     unit: def.unit,
-    ratio,
+    ratio: Number.isFinite(st.ratio) ? sig(st.ratio) : null,
+    ci: st.ci ? st.ci.map((x) => sig(x)) : null,
     goal: goalText(def.goal),
-    met: meets(ratio, def.goal),
-    ...(detail ? { detail } : {}),
+    met: st.met,
+    ...(def.placement ? { placement: def.placement } : {}),
+    ...(pairs ? { pair_ratios: pairs.map((x) => sig(x)) } : {}),
+    ...(detail || pairsError ? { detail: { ...detail, ...(pairsError ? { pairs_error: pairsError } : {}) } } : {}),
   };
 }
 
@@ -317,6 +358,7 @@ const cborProvider = {
       const ns = median(rs.map((r) => r.ns_per_item));
       return {
         ns,
+        rounds: rs.map((r) => r.ns_per_item),
         detail: {
           measurement: `${plat} ${id}`,
           mbps: median(rs.map((r) => r.mbps)),
@@ -333,7 +375,10 @@ const cborProvider = {
       if (f === null || b === null) {
         throw new BenchError(`${d.id}: bench_cbor did not report ${f === null ? d.ferry[1] : d.baseline[1]}`);
       }
-      return makeRow(d, f.ns, b.ns, { note: d.note, ferry: f.detail, baseline: b.detail });
+      // Pairs: the two measurements of one round (the same program run, or
+      // the native and wasm programs run back to back).
+      return makeRow(d, f.ns, b.ns, { note: d.note, ferry: f.detail, baseline: b.detail },
+        { ferry: f.rounds, baseline: b.rounds });
     });
   },
 };
@@ -460,6 +505,7 @@ const structProvider = {
       if (!rs) return null;
       return {
         ns: median(rs.map((r) => r.ns_per_iter)),
+        rounds: rs.map((r) => r.ns_per_iter),
         detail: {
           measurement: `${plat} ${id}`,
           bytes: rs[0].bytes,
@@ -474,7 +520,8 @@ const structProvider = {
       if (f === null || b === null) {
         throw new BenchError(`${d.id}: no result for ${f === null ? d.ferry.join(' ') : d.baseline.join(' ')}`);
       }
-      return makeRow(d, f.ns, b.ns, { note: d.note, ferry: f.detail, baseline: b.detail });
+      return makeRow(d, f.ns, b.ns, { note: d.note, ferry: f.detail, baseline: b.detail },
+        { ferry: f.rounds, baseline: b.rounds });
     });
   },
 };
@@ -517,16 +564,45 @@ function environment(opts) {
   };
 }
 
-function printTable(rows) {
-  const head = ['id', 'ferry', 'baseline', 'unit', 'ratio', 'goal', 'met'];
-  const body = rows.map((r) => [r.id, fmt(r.ferry), fmt(r.baseline), r.unit, fmt(r.ratio), r.goal,
-    r.met ? 'yes' : 'NO']);
+const ciText = (ci) => (ci ? `${fmt(ci[0])}-${fmt(ci[1])}` : '-');
+const spreadText = (sp) => (sp && sp.n > 1 ? `${fmt(sp.min)} / ${fmt(sp.median)} / ${fmt(sp.max)}` : '-');
+
+function printTable(rows, { repeat }) {
+  const head = ['id', 'ferry', 'baseline', 'unit', 'ratio', '90% CI', 'goal', 'met'];
+  if (repeat > 1) head.push(`min / med / max of ${repeat}`);
+  const body = rows.map((r) => {
+    const cells = [r.id, fmt(r.ferry), fmt(r.baseline), r.unit, fmt(r.ratio), ciText(r.ci), r.goal,
+      r.met === 'yes' ? 'yes' : r.met === 'no' ? 'NO' : 'unsure'];
+    if (repeat > 1) cells.push(spreadText(r.spread));
+    return cells;
+  });
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const right = [false, true, true, false, true, false, false];
+  const right = [false, true, true, false, true, true, false, false, true];
   const line = (cells) => cells.map((c, i) => (right[i] ? c.padStart(width[i]) : c.padEnd(width[i])))
     .join(' | ').trimEnd();
   process.stdout.write(`${line(head)}\n${width.map((w) => '-'.repeat(w)).join('-|-')}\n`);
   for (const b of body) process.stdout.write(`${line(b)}\n`);
+  const unpinned = rows.filter((r) => r.placement === 'unpinned');
+  if (unpinned.length) {
+    process.stdout.write(`\nnote: ${unpinned.length} placement row(s) ran unpinned: ${unpinned[0].detail?.placement?.note ?? 'see the JSON'} (detail.placement.note)\n`);
+  }
+}
+
+// Runs every selected row once; returns the rows in provider order.
+async function runOnce(selected, ctx) {
+  const rows = [];
+  for (const p of PROVIDERS) {
+    const wanted = p.rows.filter((id) => selected.includes(id));
+    if (wanted.length === 0) continue;
+    log(`${p.name}: ${wanted.length} row(s)${ctx.opts.quick ? ' (quick)' : ''}`);
+    rows.push(...await p.run(wanted, ctx));
+  }
+  return rows;
+}
+
+function defaultRunPath(env) {
+  const stamp = env.date.replace(/[:]/g, '').replace(/\..*$/, '');
+  return path.join('docs', 'runs', `${stamp}${env.quick ? '-quick' : ''}.json`);
 }
 
 async function main() {
@@ -534,6 +610,17 @@ async function main() {
   const all = PROVIDERS.flatMap((p) => p.rows);
   if (opts.list) {
     process.stdout.write(`${all.join('\n')}\n`);
+    return 0;
+  }
+  if (opts.from.length) {
+    const { reportFromFiles } = await import('./report.mjs');
+    let written;
+    try {
+      written = reportFromFiles(opts.from.map((f) => path.resolve(f)), { root: ROOT });
+    } catch (e) {
+      throw new BenchError(`--report: ${e.message}`);
+    }
+    for (const w of written) log(`wrote ${path.relative(ROOT, w)}`);
     return 0;
   }
   const selected = all.filter((id) => id.startsWith(opts.only));
@@ -545,21 +632,33 @@ async function main() {
   const started = Date.now();
   // Helpers for providers that live in other files (runtime.mjs).
   const ctx = { opts, env: environment(opts), makeRow, log, BenchError, ninjaBuild, HOW_TO_BUILD };
-  const rows = [];
-  for (const p of PROVIDERS) {
-    const wanted = p.rows.filter((id) => selected.includes(id));
-    if (wanted.length === 0) continue;
-    log(`${p.name}: ${wanted.length} row(s)${opts.quick ? ' (quick)' : ''}`);
-    rows.push(...await p.run(wanted, ctx));
+  ctx.env.repeat = opts.repeat;
+  const runs = [];
+  for (let k = 1; k <= opts.repeat; k++) {
+    if (opts.repeat > 1) log(`== repeat ${k} of ${opts.repeat} ==`);
+    runs.push(await runOnce(selected, ctx));
+    if (k > 1) ctx.opts.build = false; // built once is enough
   }
+  const rows = combineRuns(runs);
   ctx.env.seconds = Math.round((Date.now() - started) / 100) / 10;
 
-  printTable(rows);
-  if (opts.json) {
-    fs.writeFileSync(path.resolve(opts.json), `${JSON.stringify({ env: ctx.env, rows }, null, 2)}\n`);
-    log(`wrote ${opts.json}`);
+  printTable(rows, opts);
+  const doc = { env: ctx.env, rows };
+  let jsonPath = opts.json;
+  if (!jsonPath && opts.report) jsonPath = defaultRunPath(ctx.env);
+  if (jsonPath) {
+    fs.mkdirSync(path.dirname(path.resolve(jsonPath)), { recursive: true });
+    fs.writeFileSync(path.resolve(jsonPath), `${JSON.stringify(doc, null, 2)}\n`);
+    log(`wrote ${jsonPath}`);
   }
-  log(`done in ${ctx.env.seconds} s; ${rows.filter((r) => r.met).length} of ${rows.length} rows meet their goal`);
+  if (opts.report) {
+    const { writeReport } = await import('./report.mjs');
+    const written = writeReport([{ file: path.relative(ROOT, path.resolve(jsonPath)), doc }], { root: ROOT });
+    for (const w of written) log(`wrote ${path.relative(ROOT, w)}`);
+  }
+  const count = (m) => rows.filter((r) => r.met === m).length;
+  log(`done in ${ctx.env.seconds} s; of ${rows.length} rows ${count('yes')} meet their goal, ` +
+      `${count('no')} miss it, ${count('unsure')} are unsure`);
   return 0;
 }
 

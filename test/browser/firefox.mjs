@@ -67,7 +67,7 @@ const PREFS = {
   'browser.dom.window.dump.enabled': true,
 };
 
-const userJs = () => Object.entries(PREFS).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join('');
+const userJs = (extra = {}) => Object.entries({ ...PREFS, ...extra }).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join('');
 
 /**
  * A classic script (text) for a page to include in its <head>, before its
@@ -147,15 +147,16 @@ function startReportServer() {
  * Opens url in a new headless Firefox and resolves with what the page
  * POSTs to the `report` URL added to its query string.
  * @param {string} url
- * @param {{timeoutMs?: number, firefox?: string, reportParam?: string}} [opts]
+ * @param {{timeoutMs?: number, firefox?: string, reportParam?: string, prefs?: object}} [opts]
+ *   prefs: more preferences for the profile (the bench turns off timer clamping)
  * @returns {Promise<any>}
  */
-export async function runInFirefox(url, { timeoutMs = 30000, firefox = FIREFOX, reportParam = 'report' } = {}) {
+export async function runInFirefox(url, { timeoutMs = 30000, firefox = FIREFOX, reportParam = 'report', prefs = {} } = {}) {
   if (!fs.existsSync(firefox)) {
     throw new Error(`${firefox} is missing: run ./configure (it installs Debian's firefox-esr package)`);
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-firefox-'));
-  fs.writeFileSync(path.join(profile, 'user.js'), userJs());
+  fs.writeFileSync(path.join(profile, 'user.js'), userJs(prefs));
   const reports = await startReportServer();
   const target = new URL(url);
   target.searchParams.set(reportParam, reports.url);
