@@ -129,13 +129,14 @@ export class Ports {
     peer.out = new Outbox(port);
     this.peers.set(id, peer);
     const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
+    const bad = (why) => actor.rejected(id, why);
     onMessage(port, (data) => {
       if (actor.stopped) return;
       if (isControl(data)) {
         if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
         return;
       }
-      unpack(data, receive);
+      unpack(data, receive, bad);
       actor.wake();
     });
     // A port whose other end closes (a JS thread that connected with

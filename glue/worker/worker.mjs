@@ -15,11 +15,12 @@ const host = hostPort();
 /** @type {WorkerActor|null} */
 let actor = null;
 let receiveFromHost = null;
+const badFromHost = (why) => actor.rejected(HOST, why);
 
 onMessage(host, (data) => {
   if (isControl(data)) return control(data);
   if (!actor || actor.stopped) return;
-  unpack(data, receiveFromHost);
+  unpack(data, receiveFromHost, badFromHost);
   actor.wake();
 });
 

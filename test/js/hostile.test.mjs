@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jest } from '@jest/globals';
 import { System, connect } from '../../glue/index.mjs';
+import { unpack } from '../../glue/wire/framing.mjs';
 import { wasmDir, mustExist } from './paths.mjs';
 
 jest.setTimeout(120000);
@@ -20,6 +21,61 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sys?.shutdown();
+});
+
+describe('unpack refuses port messages of forms ferry never posts', () => {
+  const run = (data) => {
+    const got = [];
+    const why = [];
+    unpack(data, (u8, xfer, loans) => got.push([u8.length, xfer?.length ?? 0, loans]), (w) => why.push(w));
+    return { got, why };
+  };
+  const b = (n) => new ArrayBuffer(n);
+
+  test.each([
+    [[1e9], /distinct ArrayBuffers only, got \[1000000000\]/],
+    [[b(4), null], /distinct ArrayBuffers only/],
+    [[], /distinct ArrayBuffers only/],
+    [[new Uint8Array(4)], /distinct ArrayBuffers only, got \[Uint8Array\]/],
+    [[b(4), new SharedArrayBuffer(4)], /distinct ArrayBuffers only/],
+    [null, /not a port message: null/],
+    [42, /not a port message: 42/],
+    [{ b: 1 }, /not a port message: Object/],
+    [{ e: b(8), n: -1 }, /n must be a whole number of bytes within e \(8\), got -1/],
+    [{ e: b(8), n: 9 }, /within e/],
+    [{ e: b(8), n: NaN }, /within e/],
+    [{ p: Uint8Array.of(0xff, 0xff, 0xff, 0xff).buffer }, /overruns the 4 bytes of the run/],
+    [{ p: Uint8Array.of(1, 0).buffer }, /2 bytes left over/],
+    [{ l: [b(4), b(4)], loans: [1, 1, 0] }, /loans must be triples/],
+    [{ l: [b(4), b(4)], loans: [0, 0, 0] }, /loans must be triples/],
+    [{ l: [b(4), b(4)], loans: [0, 1, 2 ** 40] }, /loans must be triples/],
+    [{ l: [b(4), b(4)], loans: 'all' }, /loans must be triples/],
+  ])('%p is refused', (data, re) => {
+    const { got, why } = run(data);
+    expect(got).toEqual([]);
+    expect(why).toHaveLength(1);
+    expect(why[0]).toMatch(re);
+  });
+
+  test('a buffer cannot be two blobs', () => {
+    const x = b(4);
+    expect(run([b(4), x, x]).why[0]).toMatch(/distinct/);
+  });
+
+  test('in a batch the good items go through, each bad one is reported, batches do not nest', () => {
+    let deep = { b: [b(4)] };
+    for (let i = 0; i < 100000; i++) deep = { b: [deep] };
+    const { got, why } = run({ b: [b(3), [null], { e: b(8), n: 5 }, { b: [b(1)] }, deep, [b(2), b(7)]] });
+    expect(got).toEqual([[3, 0, null], [5, 0, null], [2, 1, null]]);
+    expect(why).toHaveLength(3);
+  });
+
+  test('what the glue posts still unpacks', () => {
+    const { got, why } = run({ b: [b(3), [b(4), b(5)], { p: Uint8Array.of(1, 0, 0, 0, 0xf6, 0, 0, 0, 0).buffer },
+      { e: b(8), n: 8 }, { l: [b(6), b(7), b(8)], loans: [1, 3, 0, 0, 2, 250] }] });
+    expect(why).toEqual([]);
+    expect(got).toEqual([[3, 0, null], [4, 1, null], [1, 0, null], [0, 0, null], [8, 0, null], [6, 2, [1, 3, 0, 0, 2, 250]]]);
+  });
 });
 
 describe('a rogue thread connected to an actor', () => {
