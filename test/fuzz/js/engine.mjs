@@ -8,7 +8,8 @@
 // block coverage (Profiler.takePreciseCoverage) as the feedback.
 //
 // A target is { name, setup?(), seeds(): Uint8Array[], run(bytes),
-// check?(), coverage(): result of takePreciseCoverage | null, teardown?() }.
+// check?(), coverage(): (a promise of) the result of takePreciseCoverage or
+// null, recover?() after a finding, teardown?() }.
 // run() throws (or rejects) with a Finding when a property is violated;
 // any other exception out of run() is a finding too: the properties say
 // what a target may throw.
@@ -282,8 +283,8 @@ export async function fuzz(target, opts) {
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
 
-  const takeCov = () => {
-    const r = target.coverage();
+  const takeCov = async () => {
+    const r = await target.coverage();
     return r ? cov.features(r) : [];
   };
 
@@ -329,11 +330,14 @@ export async function fuzz(target, opts) {
   // Seeds and the saved corpus: each run once, kept all (a seed is there
   // for a reason even when it adds no coverage of its own here).
   const initial = [...target.seeds(), ...seedDirs.flatMap(readDir), ...readDir(corpusDir)];
-  takeCov(); // reset the counters
+  await takeCov(); // reset the counters
   for (const input of initial) {
     const e = await runOne(input);
-    if (e) record(input, e);
-    cov.merge(takeCov());
+    if (e) {
+      record(input, e);
+      if (target.recover) await target.recover();
+    }
+    cov.merge(await takeCov());
     keep(input, false);
   }
   if (!corpus.length) keep(new Uint8Array(0), false);
@@ -349,22 +353,20 @@ export async function fuzz(target, opts) {
       const other = corpus[rng.below(corpus.length)];
       inputs.push(mutate(rng, parent, other, maxLen));
     }
-    let failed = false;
     for (const input of inputs) {
       const e = await runOne(input);
       if (e) {
         record(input, e);
-        failed = true;
+        if (target.recover) await target.recover();
       }
     }
-    const feats = takeCov();
-    if (failed && target.recover) await target.recover();
+    const feats = await takeCov();
     if (cov.hasNew(feats)) {
       // Which input of the batch reached it: run each alone.
       let found = false;
       for (const input of inputs) {
-        await runOne(input);
-        const f = takeCov();
+        if (await runOne(input) && target.recover) await target.recover();
+        const f = await takeCov();
         if (cov.hasNew(f)) {
           cov.merge(f);
           keep(input, true);
