@@ -6,9 +6,10 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jest } from '@jest/globals';
+import { Tag } from 'cbor-x';
 import { System, connect } from '../../glue/index.mjs';
 import { unpack } from '../../glue/wire/framing.mjs';
-import { wasmDir, mustExist } from './paths.mjs';
+import { wasmDir, mustExist, rejection } from './paths.mjs';
 
 jest.setTimeout(120000);
 
@@ -156,5 +157,28 @@ describe('a rogue thread connected to an actor', () => {
 
   test('nothing of it reached the host as an error of the host\'s own', () => {
     expect(errors).toEqual([]);
+  });
+});
+
+describe('replies the host cannot decode', () => {
+  // Valid CBOR that cbor-x refuses (tag 258 around a non-array, tag 51
+  // without its array): the echo actor sends the body back as it came.
+  test('a reply with such a body rejects its call with EMALFORMED instead of leaving it pending', async () => {
+    const echo = await sys.spawn('echo');
+    const e = await rejection(echo.call('x', { set: new Tag(1, 258) }, { timeout: 5000 }));
+    expect(e.code).toBe('EMALFORMED');
+    expect(e.message).toMatch(/reply to call "x" from actor \d+ \(echo\) cannot be decoded/);
+    expect(await echo.call('x', 'ok')).toBe('ok');
+    await echo.stop();
+  });
+
+  test('so does one that comes to another thread connected with ref.connect()', async () => {
+    const echo = await sys.spawn('echo');
+    const remote = await connect(echo.connect());
+    const e = await rejection(remote.call('x', new Tag([1], 51), { timeout: 5000 }));
+    expect(e.code).toBe('EMALFORMED');
+    expect(await remote.call('x', 'ok')).toBe('ok');
+    remote.close();
+    await echo.stop();
   });
 });
