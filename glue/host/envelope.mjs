@@ -292,6 +292,16 @@ export function decodeEnvelope(u8, list) {
   return { kind, type, corr, body };
 }
 
+/**
+ * The pending call (in map `pending`, corr -> Pending) that an envelope
+ * decodeEnvelope could not decode answers, if its head says it is a reply
+ * or error to one: the call must still settle.
+ */
+export function undecodableReply(u8, pending) {
+  if (!head.parse(u8) || head.kind < 2 || !head.corr) return null; // kind 2 reply, 3 error
+  return pending.get(head.corr) ?? null;
+}
+
 // A body that is one small scalar, read without cbor-x (whose set-up costs
 // more than the whole item): the values cbor-x would give. Anything else,
 // or anything not ending exactly at the end, goes to cbor-x.

@@ -8,7 +8,7 @@ import { unpack, envelopeOf, splitLoans } from '../wire/framing.mjs';
 import { borrowed, forgetOwner } from './loans.mjs';
 import { HELLO } from './remote.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
-import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree } from './envelope.mjs';
+import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree, undecodableReply } from './envelope.mjs';
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
 import { onMessage, onWorkerError, compileModule } from '../platform.mjs';
 import { newWorker } from '../new-worker.mjs';
@@ -244,6 +244,14 @@ export class System {
     try {
       env = decodeEnvelope(u8, xfer);
     } catch (e) {
+      // A reply must settle its call even when its body cannot be decoded
+      // (valid CBOR that cbor-x refuses, e.g. tag 258 around a non-array).
+      const p = undecodableReply(u8, this._pending);
+      if (p) {
+        splitLoans(xfer, loans, (loan, buf) => a.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
+        p.reject(new FerryError('EMALFORMED', `the reply to call "${p.type}" from actor ${a.id} (${a.name}) cannot be decoded: ${e.message}`, { cause: e, actor: a.id }));
+        return;
+      }
       console.error(`ferry: malformed envelope from actor ${a.id} (${a.name}): ${e.message}`);
       return;
     }
