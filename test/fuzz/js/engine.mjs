@@ -405,3 +405,43 @@ export async function fuzz(target, opts) {
     findings: [...findings.values()].map(({ kind, count, file, message }) => ({ kind, count, file, message: message.split('\n').slice(0, 6).join('\n') })),
   };
 }
+
+/**
+ * Adds to outDir the inputs of inDirs that reach blocks the target's
+ * seeds and outDir's inputs do not (smallest first): the corpus kept in
+ * the source tree grows by what is new only. Returns how many were added.
+ */
+export async function mergeCorpus(target, outDir, inDirs) {
+  const cov = new Coverage(target.filter);
+  if (target.setup) await target.setup();
+  const take = async () => {
+    const r = await target.coverage();
+    return r ? cov.features(r) : [];
+  };
+  const runQuiet = async (input) => {
+    try {
+      await target.run(input);
+    } catch {
+      if (target.recover) await target.recover();
+    }
+  };
+  await take();
+  for (const input of [...target.seeds(), ...readDir(outDir)]) {
+    await runQuiet(input);
+    cov.merge(await take());
+  }
+  const candidates = inDirs.flatMap(readDir).sort((a, b) => a.length - b.length);
+  let added = 0;
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const input of candidates) {
+    await runQuiet(input);
+    const f = await take();
+    if (cov.hasNew(f)) {
+      cov.merge(f);
+      fs.writeFileSync(path.join(outDir, sha1(input)), input);
+      added++;
+    }
+  }
+  if (target.teardown) await target.teardown();
+  return added;
+}

@@ -5,7 +5,8 @@
 //   node test/fuzz/js/fuzz.mjs --target js_envelope|js_port --seconds N
 //        [--corpus DIR] [--seeds DIR] [--artifacts DIR] [--seed N] [--quiet]
 //   node test/fuzz/js/fuzz.mjs --target NAME --replay FILE...
-import { fuzz } from './engine.mjs';
+//   node test/fuzz/js/fuzz.mjs --target NAME --merge OUT_DIR IN_DIR...
+import { fuzz, mergeCorpus } from './engine.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -41,6 +42,13 @@ if (args.includes('--replay')) {
   }
   if (target.teardown) await target.teardown();
   process.exit(bad ? 1 : 0);
+}
+
+if (args.includes('--merge')) {
+  const [out, ...ins] = args.slice(args.indexOf('--merge') + 1);
+  const added = await mergeCorpus(target, out, ins);
+  console.log(JSON.stringify({ target: name, merged: added }));
+  process.exit(0);
 }
 
 const quiet = args.includes('--quiet');

@@ -20,7 +20,8 @@
 // Properties, after every input: the worker is alive and has not said
 // `down`; a call from the probe is answered with its own value within
 // 5 s (nothing hangs, later valid traffic is intact); every envelope the
-// actor posts back is well formed.
+// actor posts back, to the rogue or the host, has a head and is one valid
+// CBOR item (judged by the C codec's wasm build).
 import path from 'node:path';
 import fs from 'node:fs';
 import { Worker, MessageChannel } from 'node:worker_threads';
@@ -28,6 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { CTL, KIND, isControl } from '../../../glue/wire/protocol.mjs';
 import { unpack } from '../../../glue/wire/framing.mjs';
 import { envelopeBuffer, decodeEnvelope } from '../../../glue/host/envelope.mjs';
+import { EnvelopeHead } from '../../../glue/wire/head.mjs';
+import { loadCodec } from '../../../glue/codec-wasm.mjs';
 import { Finding } from './engine.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -219,15 +222,25 @@ function transferList(v, out = new Set(), depth = 0) {
   return [...out];
 }
 
-// Checks that what the actor posts is well formed.
+// The C codec (wasm build): the judge of what is valid CBOR. cbor-x is
+// not: it refuses some valid CBOR (tags 29, 51, 105, 258 of the wrong
+// shape), which the host then reports (EMALFORMED for a reply).
+let codec = null;
+const outHead = new EnvelopeHead();
+
+// Checks that what the actor posts is well formed: a port message of a
+// form the glue posts, each envelope one valid CBOR item with a head.
 function checkOutgoing(data, where) {
   if (isControl(data)) return;
   unpack(data, (u8) => {
+    if (!outHead.parse(u8)) throw new Finding('malformed reply', `the actor posted an envelope without a head to ${where}`);
     try {
-      decodeEnvelope(u8, null);
+      codec.check(u8);
     } catch (e) {
-      throw new Finding('malformed reply', `the actor posted a malformed envelope to ${where}: ${e.message}`);
+      throw new Finding('malformed reply', `the actor posted invalid CBOR to ${where}: ${e.message}`);
     }
+  }, (why) => {
+    throw new Finding('malformed port message', `the actor posted to ${where}: ${why}`);
   });
 }
 
@@ -244,6 +257,9 @@ export const target = {
   async setup() {
     if (!fs.existsSync(wasmFile)) throw new Error(`${wasmFile} is missing: run ./configure`);
     this.module = await WebAssembly.compile(fs.readFileSync(wasmFile));
+    const wasmDir = path.dirname(wasmFile);
+    const { default: factory } = await import(path.join(wasmDir, 'ferry-codec.mjs'));
+    codec = await loadCodec({ factory, module: await WebAssembly.compile(fs.readFileSync(path.join(wasmDir, 'ferry-codec.wasm'))) });
     await this.start();
   },
 
