@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jest } from '@jest/globals';
 import { Tag } from 'cbor-x';
-import { System, connect } from '../../glue/index.mjs';
+import { System, connect, FerryError } from '../../glue/index.mjs';
 import { unpack } from '../../glue/wire/framing.mjs';
 import { wasmDir, mustExist, rejection } from './paths.mjs';
 
@@ -180,5 +180,141 @@ describe('replies the host cannot decode', () => {
     expect(await remote.call('x', 'ok')).toBe('ok');
     remote.close();
     await echo.stop();
+  });
+});
+
+describe('API misuse from JS: a FerryError with a code, and the System works on', () => {
+  // What fn throws or rejects with.
+  async function failure(fn) {
+    try {
+      await fn();
+    } catch (e) {
+      return e;
+    }
+    throw new Error('expected an error');
+  }
+  async function expectCode(fn, code, re) {
+    const e = await failure(fn);
+    expect(e).toBeInstanceOf(FerryError);
+    expect(e.code).toBe(code);
+    if (re) expect(e.message).toMatch(re);
+    return e;
+  }
+  let echo;
+  beforeAll(async () => {
+    echo = await sys.spawn('echo');
+  });
+  afterAll(async () => {
+    await echo.stop();
+  });
+  afterEach(async () => {
+    expect(await echo.call('still', 'ok')).toBe('ok');
+  });
+
+  test('System.start with bad options', async () => {
+    await expectCode(() => System.start(), 'EINVAL', /`module` \(the .wasm built by ferry-build\) is required/);
+    await expectCode(() => System.start(null), 'EINVAL', /`module`/);
+    await expectCode(() => System.start({ module: 42 }), 'EINVAL', /cannot compile 42/);
+    await expectCode(() => System.start({ module: sys.module, mailbox: { messages: -1 } }), 'EINVAL', /mailbox.messages must be a whole number >= 1, got -1/);
+    await expectCode(() => System.start({ module: sys.module, mailbox: { bytes: 'x' } }), 'EINVAL', /mailbox.bytes/);
+    await expectCode(() => System.start({ module: sys.module, asyncStack: 'x' }), 'EINVAL', /asyncStack must be a whole number of bytes/);
+  });
+
+  test('bad actor names', async () => {
+    for (const name of [undefined, 42, '', null, {}]) await expectCode(() => sys.spawn(name), 'EINVAL', /actor type name must be a non-empty string/);
+    await expectCode(() => sys.spawn('a\0b'), 'EINVAL', /holds a NUL character/);
+    await expectCode(() => sys.spawn('nope'), 'ENOTFOUND', /no actor type "nope"/);
+  });
+
+  test('bad spawn options', async () => {
+    await expectCode(() => sys.spawn('echo', 5), 'EINVAL', /spawn: options must be an object/);
+    await expectCode(() => sys.spawn('echo', { init: () => 1 }), 'EINVAL', /value: functions cannot be sent/);
+    await expectCode(() => sys.spawn('echo', { mailbox: { messages: 0 } }), 'EINVAL', /mailbox.messages must be a whole number >= 1, got 0/);
+    await expectCode(() => sys.spawn('echo', { mailbox: { bytes: NaN } }), 'EINVAL', /mailbox.bytes/);
+    await expectCode(() => sys.spawn('echo', { mailbox: 7 }), 'EINVAL', /mailbox must be an object/);
+    // null options are no options.
+    const e = await sys.spawn('echo', null);
+    expect(await e.call('x', 1)).toBe(1);
+    await e.stop();
+  });
+
+  test('values CBOR cannot carry', async () => {
+    const cyclic = {};
+    cyclic.self = cyclic;
+    await expectCode(() => echo.call('x', () => 1), 'EINVAL', /^value: functions cannot be sent/);
+    await expectCode(() => echo.call('x', { s: Symbol('s') }), 'EINVAL', /^value\.s: symbols cannot be sent/);
+    await expectCode(() => echo.call('x', cyclic), 'EINVAL', /^value\.self: a cycle/);
+    await expectCode(() => echo.send('x', [1, () => 1]), 'EINVAL', /^value\[1\]: functions cannot be sent/);
+  });
+
+  test('bad message types', async () => {
+    await expectCode(() => echo.send(42, 'x'), 'EINVAL', /message type must be a string, got number/);
+    await expectCode(() => echo.send(), 'EINVAL', /message type must be a string, got undefined/);
+    // C could not read it: the type would end at the NUL.
+    await expectCode(() => echo.call('a\0b', 1), 'EINVAL', /message type "a\\u0000b" holds a NUL character/);
+    await expectCode(() => echo.send('a\0b', 1), 'EINVAL', /NUL/);
+  });
+
+  test('bad call options', async () => {
+    for (const timeout of [-1, NaN, '5', 2 ** 31, {}]) {
+      await expectCode(() => echo.call('x', 1, { timeout }), 'EINVAL', /timeout must be a number of milliseconds from 0 to 2147483647/);
+    }
+    await expectCode(() => echo.call('x', 1, { signal: {} }), 'EINVAL', /signal must be an AbortSignal/);
+    expect(await echo.call('x', 1, null)).toBe(1);
+    expect(await echo.call('x', 2, { timeout: Infinity })).toBe(2);
+  });
+
+  test('transfer() of what is not a whole ArrayBuffer', async () => {
+    const { transfer } = await import('../../glue/index.mjs');
+    for (const x of [5, 'x', null, new SharedArrayBuffer(8), new MessageChannel().port1]) {
+      await expectCode(() => transfer(x), 'EINVAL', /transfer\(\) takes an ArrayBuffer or a typed array/);
+    }
+    await expectCode(() => transfer(new Uint8Array(new ArrayBuffer(8), 1)), 'EINVAL', /whole ArrayBuffer/);
+    const b = new ArrayBuffer(4);
+    structuredClone(b, { transfer: [b] });
+    await expectCode(() => transfer(b), 'EINVAL', /detached/);
+  });
+
+  test('connect(), postRaw() and handle() with the wrong things', async () => {
+    await expectCode(() => connect(), 'EINVAL', /connect\(\) takes the MessagePort that ref.connect\(\) returned/);
+    await expectCode(() => connect({}), 'EINVAL', /MessagePort/);
+    await expectCode(() => echo.postRaw(5), 'EINVAL', /postRaw\(\) takes an ArrayBuffer/);
+    await expectCode(() => echo.postRaw(new Uint8Array(4)), 'EINVAL', /postRaw\(\) takes an ArrayBuffer/);
+    await expectCode(() => sys.handle(5, () => 1), 'EINVAL', /handle\(\): the message type must be a string/);
+    await expectCode(() => sys.handle('x', 5), 'EINVAL', /handle\(\): the handler must be a function/);
+  });
+
+  test('after the actor stopped: EDOWN for everything', async () => {
+    const e = await sys.spawn('echo');
+    await e.stop();
+    await expectCode(() => e.send('x', 1), 'EDOWN', /is down/);
+    await expectCode(() => e.call('x', 1), 'EDOWN', /is down/);
+    await expectCode(() => e.connect(), 'EDOWN');
+    await expectCode(() => e.stats(), 'EDOWN');
+    await expectCode(() => e.postRaw(new ArrayBuffer(4)), 'EDOWN');
+    expect((await e.stop()).code).toBe('EDOWN'); // stopping again is harmless
+  });
+
+  test('after system.shutdown(): ECLOSED for everything', async () => {
+    const other = await System.start({ module: sys.module });
+    const e = await other.spawn('echo');
+    await other.shutdown();
+    await expectCode(() => other.spawn('echo'), 'ECLOSED');
+    await expectCode(() => e.send('x', 1), 'ECLOSED');
+    await expectCode(() => e.call('x', 1), 'ECLOSED');
+    await expectCode(() => e.connect(), 'ECLOSED');
+    await expectCode(() => e.stats(), 'ECLOSED');
+    await other.shutdown(); // twice is harmless
+  });
+
+  test('a connection from another thread, misused', async () => {
+    const remote = await connect(echo.connect());
+    await expectCode(() => remote.send(7, 1), 'EINVAL', /message type must be a string/);
+    await expectCode(() => remote.call('x', 1, { timeout: -5 }), 'EINVAL', /timeout must be/);
+    await expectCode(() => remote.call('x', () => 1), 'EINVAL', /functions cannot be sent/);
+    expect(await remote.call('x', 'fine')).toBe('fine');
+    remote.close();
+    await expectCode(() => remote.call('x', 1), 'ECLOSED');
+    await expectCode(() => remote.send('x', 1), 'ECLOSED');
   });
 });
