@@ -46,14 +46,29 @@ export class Transfer {
     let buf = x;
     if (ArrayBuffer.isView(x)) {
       if (x.byteOffset !== 0 || x.byteLength !== x.buffer.byteLength) {
-        throw new TypeError('transfer() needs a view over a whole ArrayBuffer; use .slice() to make one');
+        throw new FerryError('EINVAL', 'transfer() needs a view over a whole ArrayBuffer; use .slice() to make one');
       }
       buf = x.buffer;
     }
-    if (!(buf instanceof ArrayBuffer)) throw new TypeError('transfer() takes an ArrayBuffer or a typed array');
+    if (!(buf instanceof ArrayBuffer)) throw new FerryError('EINVAL', `transfer() takes an ArrayBuffer or a typed array, got ${describe(x)}`);
     if (isDetached(buf)) throw new FerryError('EINVAL', 'transfer(): this ArrayBuffer was already transferred (it is detached)');
     this.buffer = buf;
   }
+}
+
+function describe(x) {
+  if (x === null || typeof x !== 'object') return typeof x === 'string' ? 'a string' : String(x);
+  return x.constructor?.name ?? 'an object';
+}
+
+/**
+ * Throws a FerryError EINVAL unless type can be a message type: a string
+ * without NUL (C reads the type as a C string; the envelope parser
+ * refuses one with a NUL, and could not even say which call it was).
+ */
+export function checkType(type) {
+  if (typeof type !== 'string') throw new FerryError('EINVAL', `message type must be a string, got ${typeof type}`);
+  if (type.indexOf('\0') >= 0) throw new FerryError('EINVAL', `message type ${JSON.stringify(type)} holds a NUL character`);
 }
 
 /** A value that cannot be sent, with the path to it: value.items[2].fn. */
@@ -208,7 +223,7 @@ function value(v) {
  * buffers), leaving nothing behind and detaching nothing.
  */
 export function encodeEnvelope(kind, type, corr, v) {
-  if (typeof type !== 'string') throw new TypeError(`message type must be a string, got ${typeof type}`);
+  checkType(type);
   w.reset();
   xfer = null;
   encoding = true;

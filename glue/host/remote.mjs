@@ -21,7 +21,7 @@ import { unpack, Outbox, splitLoans } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
 import { encodeEnvelope, decodeEnvelope, writer, undecodableReply } from './envelope.mjs';
 import { borrowed, returnAll, forgetOwner } from './loans.mjs';
-import { awaitReply } from './actor.mjs';
+import { awaitReply, callOptions } from './actor.mjs';
 
 /** The hello the System posts first on a connection's port. */
 export const HELLO = 'hello';
@@ -77,14 +77,16 @@ export class RemoteActor {
   }
 
   /** Calls the actor; as ActorRef.call. */
-  call(type, value, { timeout, signal } = {}) {
+  call(type, value, opts) {
+    let timeout;
+    let signal;
     try {
       this.#check();
+      ({ timeout, signal } = callOptions(opts));
     } catch (e) {
       return Promise.reject(e);
     }
     if (signal?.aborted) return Promise.reject(new FerryError('ECANCELED', `call "${type}" was cancelled`, { cause: signal.reason, actor: this.id }));
-    if (timeout !== undefined && !(timeout >= 0)) return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
     const corr = this.#nextCorr++;
     try {
       this.#post(encodeEnvelope(KIND.CALL, type, corr, value));
@@ -175,7 +177,7 @@ export class RemoteActor {
  */
 export function connect(port) {
   if (!port || typeof port.postMessage !== 'function') {
-    return Promise.reject(new TypeError('connect() takes the MessagePort that ref.connect() returned'));
+    return Promise.reject(new FerryError('EINVAL', 'connect() takes the MessagePort that ref.connect() returned'));
   }
   return new Promise((resolve) => {
     let remote = null;

@@ -19,6 +19,18 @@ function withBlobs(err, xfer) {
   return err;
 }
 
+/** Throws a FerryError EINVAL unless m is {messages?, bytes?} of whole
+ * numbers >= 1 (a mailbox that holds nothing could not even take init). */
+function checkMailbox(what, m) {
+  if (m === null || typeof m !== 'object') throw new FerryError('EINVAL', `${what} must be an object {messages, bytes}, got ${m === null ? 'null' : typeof m}`);
+  for (const k of ['messages', 'bytes']) {
+    const v = m[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
+      throw new FerryError('EINVAL', `${what}.${k} must be a whole number >= 1, got ${typeof v === 'number' ? v : typeof v}`);
+    }
+  }
+}
+
 export class System {
   #module;
   #opts;
@@ -38,7 +50,11 @@ export class System {
    * @param {number} [opts.asyncStack] bytes reserved for Asyncify unwinds (256 KiB)
    */
   static async start(opts = {}) {
-    if (!opts.module) throw new TypeError('System.start: `module` (the .wasm built by ferry-build) is required');
+    if (!opts?.module) throw new FerryError('EINVAL', 'System.start: `module` (the .wasm built by ferry-build) is required');
+    if (opts.mailbox !== undefined) checkMailbox('System.start: mailbox', opts.mailbox);
+    if (opts.asyncStack !== undefined && !(Number.isInteger(opts.asyncStack) && opts.asyncStack >= 1024 && opts.asyncStack <= 1 << 30)) {
+      throw new FerryError('EINVAL', `System.start: asyncStack must be a whole number of bytes from 1024 to 2^30, got ${opts.asyncStack}`);
+    }
     let module;
     try {
       module = await compileModule(opts.module);
@@ -66,11 +82,15 @@ export class System {
    * @param {{init?: any, mailbox?: {messages?: number, bytes?: number}}} [opts]
    * @returns {Promise<ActorRef>} once the actor runs
    */
-  spawn(name, opts = {}) {
+  spawn(name, opts) {
     if (this.#closed) return Promise.reject(new FerryError('ECLOSED', 'the System is shut down'));
-    if (typeof name !== 'string' || !name) return Promise.reject(new TypeError('spawn: actor type name must be a non-empty string'));
     let init;
     try {
+      if (typeof name !== 'string' || !name) throw new FerryError('EINVAL', `spawn: actor type name must be a non-empty string, got ${name === '' ? 'an empty one' : typeof name}`);
+      if (name.indexOf('\0') >= 0) throw new FerryError('EINVAL', `spawn: actor type name ${JSON.stringify(name)} holds a NUL character`);
+      if (opts === undefined || opts === null) opts = {};
+      else if (typeof opts !== 'object') throw new FerryError('EINVAL', `spawn: options must be an object, got ${typeof opts}`);
+      if (opts.mailbox !== undefined) checkMailbox('spawn: mailbox', opts.mailbox);
       init = envelopeBuffer(KIND.SEND, name, 0, opts.init === undefined ? null : opts.init);
     } catch (e) {
       return Promise.reject(e);
@@ -108,6 +128,8 @@ export class System {
   /** Registers a handler for calls that actors make to the host
    * (ferry_call(FERRY_HOST, type, ...)); returns the value to reply. */
   handle(type, fn) {
+    if (typeof type !== 'string') throw new FerryError('EINVAL', `handle(): the message type must be a string, got ${typeof type}`);
+    if (typeof fn !== 'function') throw new FerryError('EINVAL', `handle(): the handler must be a function, got ${typeof fn}`);
     this.#handlers.set(type, fn);
   }
 
