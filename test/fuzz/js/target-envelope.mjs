@@ -126,9 +126,11 @@ function checkFraming(u8) {
     { l: [copyOf(u8), new ArrayBuffer(1), new ArrayBuffer(2)], loans: Array.from(u8.subarray(0, 9)) },
     { b: [copyOf(u8), { p: copyOf(u8) }, { e: copyOf(u8), n }] },
   ];
+  // Forms with wrong lengths or loans are refused, with words.
+  const bad = (why) => need(typeof why === 'string' && why.length > 0, 'unpack bad()', 'refused without a reason');
   for (const f of forms) {
     try {
-      unpack(f, seen);
+      unpack(f, seen, bad);
     } catch (e) {
       throw new Finding('unpack threw', `unpack(${Object.keys(f)}) threw ${e}`);
     }
