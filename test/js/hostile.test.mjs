@@ -160,6 +160,20 @@ describe('a rogue thread connected to an actor', () => {
   });
 });
 
+describe('calls C refuses', () => {
+  test('a call whose body C cannot read (nested deeper than its limit) fails with that error instead of hanging', async () => {
+    const echo = await sys.spawn('echo');
+    let v = 1;
+    for (let i = 0; i < 2000; i++) v = [v];
+    const e = await rejection(echo.call('deep', v, { timeout: 5000 }));
+    expect(e).toBeInstanceOf(FerryError);
+    expect(e.code).toBe('ELIMIT');
+    expect(e.message).toMatch(/rejected a malformed message: error at byte 1028: nesting deeper than 1024 levels/);
+    expect(await echo.call('x', 'ok')).toBe('ok');
+    await echo.stop();
+  });
+});
+
 describe('replies the host cannot decode', () => {
   // Valid CBOR that cbor-x refuses (tag 258 around a non-array, tag 51
   // without its array): the echo actor sends the body back as it came.
