@@ -168,7 +168,7 @@ describe('calls C refuses', () => {
     const e = await rejection(echo.call('deep', v, { timeout: 5000 }));
     expect(e).toBeInstanceOf(FerryError);
     expect(e.code).toBe('ELIMIT');
-    expect(e.message).toMatch(/rejected a malformed message: error at byte 1028: nesting deeper than 1024 levels/);
+    expect(e.message).toMatch(/rejected a malformed message: error at byte \d+: nesting deeper than 1024 levels/);
     expect(await echo.call('x', 'ok')).toBe('ok');
     await echo.stop();
   });
