@@ -160,6 +160,38 @@ describe('a rogue thread connected to an actor', () => {
   });
 });
 
+describe('loans and a rogue thread', () => {
+  test('a thread cannot bring home a loan it was not lent (the owner takes a buffer back only from its borrower)', async () => {
+    const { release } = await import('../../glue/index.mjs');
+    const lender = await sys.spawn('lender');
+    await lender.call('make', { size: 4096 });
+    const r = await lender.call('get'); // lent to the host
+    // A connected thread that guesses loan ids and offers zeros of the right size.
+    const port = lender.connect();
+    for (let loan = 1; loan <= 32; loan++) {
+      const buf = new ArrayBuffer(4096);
+      port.postMessage({ ctl: 'loan-return', loan, buf }, [buf]);
+    }
+    // Something the actor refuses, on the same port: its answer comes
+    // after every loan-return before it was handled.
+    const answered = new Promise((resolve) => port.on('message', (d) => {
+      if (d instanceof ArrayBuffer || d?.b || d?.p) resolve();
+    }));
+    port.postMessage(42);
+    await answered;
+    const LENT = 2;
+    const HOME = 1;
+    let st = await lender.call('state');
+    expect(st.rc).toBe(LENT);
+    release(r.data);
+    do st = await lender.call('state'); while (st.a === 0);
+    expect(st.rc).toBe(HOME);
+    expect(st.c).toBe(10); // byte 1 of its own pattern, not the thread's zeros
+    port.close();
+    await lender.stop();
+  });
+});
+
 describe('calls C refuses', () => {
   test('a call whose body C cannot read (nested deeper than its limit) fails with that error instead of hanging', async () => {
     const echo = await sys.spawn('echo');
