@@ -1177,13 +1177,16 @@ class Blobs {
     } else if (e.state === BLOB.LENT || e.state === BLOB.LOST) this.#lent.delete(e.loan);
   }
 
-  /** A buffer we lent came back. False when we no longer want it. */
-  returned(loan, buf) {
+  /** A buffer we lent came back from peer `from`. False when we no
+   * longer want it. */
+  returned(loan, buf, from) {
     const h = this.#lent.get(loan);
     if (h === undefined) return false;
     const e = this.#map.get(h);
-    // Only the buffer that left comes home: a borrower that sent it on
-    // cannot hand back an empty (detached) one in its place.
+    // Only the borrower brings it home (another thread connected to us
+    // could guess loan ids), and only the buffer that left: a borrower
+    // that sent it on cannot hand back an empty (detached) one instead.
+    if (e.peer !== from) return false;
     if (!(buf instanceof ArrayBuffer) || buf.byteLength !== e.size) return false;
     this.#lent.delete(loan);
     if (e.timer) clearTimeout(e.timer);
@@ -1470,7 +1473,7 @@ class Ports {
   giveBack(owner, loan, buf) {
     const msg = { ctl: CTL.LOAN_RETURN, loan, buf };
     if (owner === this.actor.id) {
-      queueMicrotask(() => this.actor.loanReturned(loan, buf));
+      queueMicrotask(() => this.actor.loanReturned(loan, buf, owner));
       return;
     }
     const target = owner === HOST ? this.host : this.peers.get(owner)?.port;
@@ -1495,7 +1498,7 @@ class Ports {
     onMessage(port, (data) => {
       if (actor.stopped) return;
       if (isControl(data)) {
-        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
+        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf, id);
         return;
       }
       unpack(data, receive, bad);
@@ -1891,9 +1894,9 @@ class WorkerActor {
   }
 
   /** A lent buffer came home (LOAN_RETURN). */
-  loanReturned(loan, buf) {
+  loanReturned(loan, buf, from) {
     if (this.stopped) return;
-    this.blobs.returned(loan, buf);
+    this.blobs.returned(loan, buf, from);
   }
 
   /** Actor id is down: monitors fire, loans to it are lost. */
@@ -2491,7 +2494,7 @@ function control(msg) {
       actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message, msg.reason);
       break;
     case CTL.LOAN_RETURN:
-      actor?.loanReturned(msg.loan, msg.buf);
+      actor?.loanReturned(msg.loan, msg.buf, HOST);
       break;
     default:
       break;

@@ -228,9 +228,9 @@ export class WorkerActor {
   }
 
   /** A lent buffer came home (LOAN_RETURN). */
-  loanReturned(loan, buf) {
+  loanReturned(loan, buf, from) {
     if (this.stopped) return;
-    this.blobs.returned(loan, buf);
+    this.blobs.returned(loan, buf, from);
   }
 
   /** Actor id is down: monitors fire, loans to it are lost. */

@@ -108,7 +108,7 @@ export class Ports {
   giveBack(owner, loan, buf) {
     const msg = { ctl: CTL.LOAN_RETURN, loan, buf };
     if (owner === this.actor.id) {
-      queueMicrotask(() => this.actor.loanReturned(loan, buf));
+      queueMicrotask(() => this.actor.loanReturned(loan, buf, owner));
       return;
     }
     const target = owner === HOST ? this.host : this.peers.get(owner)?.port;
@@ -133,7 +133,7 @@ export class Ports {
     onMessage(port, (data) => {
       if (actor.stopped) return;
       if (isControl(data)) {
-        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
+        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf, id);
         return;
       }
       unpack(data, receive, bad);

@@ -70,7 +70,7 @@ function control(msg) {
       actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message, msg.reason);
       break;
     case CTL.LOAN_RETURN:
-      actor?.loanReturned(msg.loan, msg.buf);
+      actor?.loanReturned(msg.loan, msg.buf, HOST);
       break;
     default:
       break;
