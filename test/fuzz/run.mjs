@@ -86,6 +86,7 @@ export function parseLibFuzzer(text) {
     execPerSec: stat('average_exec_per_sec'),
     seconds: done ? Number(done[2]) : null,
     coverage: { cov: Number(last.match(/cov: (\d+)/)?.[1] ?? 0), ft: Number(last.match(/ft: (\d+)/)?.[1] ?? 0) },
+    corpusInRun: Number(last.match(/corp: (\d+)/)?.[1] ?? 0),
     newUnits: stat('new_units_added'),
     peakRssMb: stat('peak_rss_mb'),
     crashLine: crash ? crash[1] : null,
@@ -121,7 +122,8 @@ function runC(name, t) {
   }
   return {
     target: name, what: t.what, engine: 'libFuzzer, ASan+UBSan (clang)', ...res,
-    corpus: countFiles(corpus), committedCorpus: countFiles(seeds), committedCorpusBytes: dirBytes(seeds), merged,
+    corpus: logs.has(name) ? res.corpusInRun : countFiles(corpus), ...(logs.has(name) ? { log: path.relative(root, logs.get(name)) } : {}),
+    committedCorpus: countFiles(seeds), committedCorpusBytes: dirBytes(seeds), merged,
     findings: crashes.map((f) => ({ file: path.relative(root, path.join(artifacts, f)) })),
     exitStatus: status, ...(res.crashLine ? { crash: res.crashLine } : {}),
   };
