@@ -104,13 +104,39 @@ modules['wire/framing.mjs'] = (() => {
  * Calls fn(u8, xfer, loans) for every envelope of a port message, in
  * order: u8 is a view of the envelope's bytes, xfer its transferables or
  * null, loans the triples of LoanEnvelopeMsg or null.
+ *
+ * A port may also be held by a JS thread that connected with
+ * ref.connect() and posts anything at all. What is not of a form this
+ * glue posts (a number where a buffer belongs, a MessagePort as a blob, a
+ * packed run whose lengths overrun it, loans that name no blob, a batch
+ * inside a batch) delivers nothing: bad(why) is called for it instead,
+ * and the rest of a batch still goes through.
  * @param {import('./protocol.mjs').DataMsg} data
+ * @param {(why: string) => void} [bad]
  */
-function unpack(data, fn) {
+function unpack(data, fn, bad = dropped) {
   if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
-  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null, null);
-  else if (data && Array.isArray(data.l)) fn(new Uint8Array(data.l[0]), data.l.slice(1), data.loans);
-  else if (data && data.p instanceof ArrayBuffer) {
+  else if (data !== null && typeof data === 'object' && Array.isArray(data.b) && !Array.isArray(data)) {
+    for (const it of data.b) item(it, fn, bad);
+  } else item(data, fn, bad);
+}
+
+function dropped(why) {
+  console.error(`ferry: dropped a port message: ${why}`);
+}
+
+// One EnvelopeItem (protocol.mjs), checked.
+function item(data, fn, bad) {
+  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
+  else if (Array.isArray(data)) {
+    if (!buffers(data)) return bad(`[envelope, ...blobs] must hold distinct ArrayBuffers only, got ${describe(data)}`);
+    fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null, null);
+  } else if (data === null || typeof data !== 'object') bad(`not a port message: ${describe(data)}`);
+  else if (Array.isArray(data.l)) {
+    if (!buffers(data.l)) return bad(`{l} must hold distinct ArrayBuffers only, got ${describe(data.l)}`);
+    if (!loansFit(data.loans, data.l.length - 1)) return bad('{l, loans}: loans must be triples (blob index, loan id, deadline ms) naming blobs of l');
+    fn(new Uint8Array(data.l[0]), data.l.slice(1), data.loans);
+  } else if (data.p instanceof ArrayBuffer) {
     const p = data.p;
     const dv = new DataView(p);
     const n = p.byteLength;
@@ -118,13 +144,50 @@ function unpack(data, fn) {
     while (off + 4 <= n) {
       const len = dv.getUint32(off, true);
       off += 4;
-      if (off + len > n) break; // cannot happen between two copies of this glue
+      if (off + len > n) return bad(`{p}: an envelope of ${len} bytes at byte ${off - 4} overruns the ${n} bytes of the run`);
       fn(new Uint8Array(p, off, len), null, null);
       off += len;
     }
-  } else if (data && data.e instanceof ArrayBuffer) {
-    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null, null);
-  } else if (data && Array.isArray(data.b)) for (const it of data.b) unpack(it, fn);
+    if (off !== n) bad(`{p}: ${n - off} bytes left over after the last envelope`);
+  } else if (data.e instanceof ArrayBuffer) {
+    const n = data.n;
+    if (!Number.isInteger(n) || n < 0 || n > data.e.byteLength) return bad(`{e, n}: n must be a whole number of bytes within e (${data.e.byteLength}), got ${describe(n)}`);
+    fn(new Uint8Array(data.e, 0, n), null, null);
+  } else bad(`not a port message: ${describe(data)}`);
+}
+
+// Whether list is one or more distinct ArrayBuffers (an envelope and its
+// blobs; one buffer cannot be two blobs).
+function buffers(list) {
+  const n = list.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const b = list[i];
+    if (!(b instanceof ArrayBuffer)) return false;
+    for (let j = 0; j < i; j++) if (list[j] === b) return false;
+  }
+  return true;
+}
+
+// Whether loans are triples (index < nblobs, loan id > 0, deadline in ms
+// that setTimeout can hold, 0: none).
+function loansFit(loans, nblobs) {
+  if (!Array.isArray(loans) || loans.length % 3 !== 0) return false;
+  for (let j = 0; j < loans.length; j += 3) {
+    const i = loans[j];
+    const id = loans[j + 1];
+    const ms = loans[j + 2];
+    if (!Number.isInteger(i) || i < 0 || i >= nblobs) return false;
+    if (!Number.isSafeInteger(id) || id <= 0) return false;
+    if (!Number.isInteger(ms) || ms < 0 || ms > 0x7fffffff) return false;
+  }
+  return true;
+}
+
+function describe(v) {
+  if (v === null || typeof v !== 'object') return typeof v === 'string' ? 'a string' : String(v);
+  if (Array.isArray(v)) return `[${v.slice(0, 4).map(describe).join(', ')}${v.length > 4 ? ', ...' : ''}]`;
+  return v.constructor?.name ?? 'an object';
 }
 
 // A batch is capped so that one postMessage never carries an unbounded
@@ -1150,13 +1213,16 @@ class Blobs {
     } else if (e.state === BLOB.LENT || e.state === BLOB.LOST) this.#lent.delete(e.loan);
   }
 
-  /** A buffer we lent came back. False when we no longer want it. */
-  returned(loan, buf) {
+  /** A buffer we lent came back from peer `from`. False when we no
+   * longer want it. */
+  returned(loan, buf, from) {
     const h = this.#lent.get(loan);
     if (h === undefined) return false;
     const e = this.#map.get(h);
-    // Only the buffer that left comes home: a borrower that sent it on
-    // cannot hand back an empty (detached) one in its place.
+    // Only the borrower brings it home (another thread connected to us
+    // could guess loan ids), and only the buffer that left: a borrower
+    // that sent it on cannot hand back an empty (detached) one instead.
+    if (e.peer !== from) return false;
     if (!(buf instanceof ArrayBuffer) || buf.byteLength !== e.size) return false;
     this.#lent.delete(loan);
     if (e.timer) clearTimeout(e.timer);
@@ -1448,7 +1514,7 @@ class Ports {
   giveBack(owner, loan, buf) {
     const msg = { ctl: CTL.LOAN_RETURN, loan, buf };
     if (owner === this.actor.id) {
-      queueMicrotask(() => this.actor.loanReturned(loan, buf));
+      queueMicrotask(() => this.actor.loanReturned(loan, buf, owner));
       return;
     }
     const target = owner === HOST ? this.host : this.peers.get(owner)?.port;
@@ -1470,13 +1536,14 @@ class Ports {
     this.open++;
     this.peers.set(id, peer);
     const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
+    const bad = (why) => actor.rejected(id, why);
     onMessage(port, (data) => {
       if (actor.stopped) return;
       if (isControl(data)) {
-        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
+        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf, id);
         return;
       }
-      unpack(data, receive);
+      unpack(data, receive, bad);
       actor.wake();
     });
     // A port whose other end closes (a JS thread that connected with
@@ -1718,7 +1785,7 @@ class WorkerActor {
     // Every copy ferry makes in this worker, in bytes, by kind (ref.stats(),
     // docs/api.md): moving or lending a blob copies nothing and is not here.
     this.stats = {
-      messagesIn: 0, messagesOut: 0,
+      messagesIn: 0, messagesOut: 0, rejected: 0,
       copies: { envelopeIn: 0, envelopeOut: 0, blobRead: 0, blobWrite: 0, blobFrom: 0, blobDup: 0 },
     };
     this.monitors = new Set(); // actor ids C asked to hear the down of
@@ -1795,6 +1862,18 @@ class WorkerActor {
     this.mailbox.push({ u8, xfer, loans, from, kind, corr, size });
   }
 
+  /**
+   * A port message from `from` that is not of a form ferry posts (framing
+   * unpack said why): counted in stats().rejected and answered with an
+   * EMALFORMED error envelope, as C answers a malformed envelope.
+   */
+  rejected(from, why) {
+    this.stats.rejected++;
+    if (this.stopped) return;
+    this.ports.route(from, errorEnvelope('ferry.malformed', 0, 'EMALFORMED',
+      `actor ${this.id} (${this.label}) rejected a port message: ${why}`));
+  }
+
   /** Puts an envelope of the runtime's own straight in the mailbox. */
   deliver(buf, xfer, from, kind, corr) {
     const u8 = new Uint8Array(buf);
@@ -1864,9 +1943,9 @@ class WorkerActor {
   }
 
   /** A lent buffer came home (LOAN_RETURN). */
-  loanReturned(loan, buf) {
+  loanReturned(loan, buf, from) {
     if (this.stopped) return;
-    this.blobs.returned(loan, buf);
+    this.blobs.returned(loan, buf, from);
   }
 
   /** Actor id is down: monitors fire, loans to it are lost. */
@@ -2146,6 +2225,8 @@ class WorkerActor {
       bytesOut: c.envelopeOut + c.blobFrom + c.blobWrite,
       messagesIn: this.stats.messagesIn,
       messagesOut: this.stats.messagesOut,
+      // Port messages refused before the mailbox (not of a form ferry posts).
+      rejected: this.stats.rejected,
       copies: { ...c },
       copiedBytes: c.envelopeIn + c.envelopeOut + c.blobRead + c.blobWrite + c.blobFrom + c.blobDup,
       blobs: this.blobs.size,
@@ -2432,11 +2513,12 @@ const host = hostPort();
 /** @type {WorkerActor|null} */
 let actor = null;
 let receiveFromHost = null;
+const badFromHost = (why) => actor.rejected(HOST, why);
 
 onMessage(host, (data) => {
   if (isControl(data)) return control(data);
   if (!actor || actor.stopped) return;
-  unpack(data, receiveFromHost);
+  unpack(data, receiveFromHost, badFromHost);
   actor.wake();
 });
 
@@ -2500,7 +2582,7 @@ function control(msg) {
       actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message, msg.reason);
       break;
     case CTL.LOAN_RETURN:
-      actor?.loanReturned(msg.loan, msg.buf);
+      actor?.loanReturned(msg.loan, msg.buf, HOST);
       break;
     default:
       break;

@@ -7,7 +7,7 @@
 // binaries report their own case counts; a binary that dies before its
 // summary (a crash, a sanitizer report) counts as one failure.
 //
-// Options: --no-fuzz (skip the 60 s fuzz run), --only c|wasm|js. The C
+// Options: --no-fuzz (skip the C fuzz runs, 40 s each), --only c|wasm|js. The C
 // suites run twice natively: clang with sanitizers, and gcc.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -145,6 +145,24 @@ export class Pending {
 }
 
 /**
+ * Checks the options of a call (ActorRef and RemoteActor): a FerryError
+ * EINVAL for a timeout setTimeout cannot hold or a signal that is not an
+ * AbortSignal. Returns the options, {} for none.
+ */
+export function callOptions(opts) {
+  if (opts === undefined || opts === null) return {};
+  if (typeof opts !== 'object') throw new FerryError('EINVAL', `call options must be an object, got ${typeof opts}`);
+  const { timeout, signal } = opts;
+  if (timeout !== undefined && timeout !== Infinity && !(typeof timeout === 'number' && timeout >= 0 && timeout <= 0x7fffffff)) {
+    throw new FerryError('EINVAL', `timeout must be a number of milliseconds from 0 to 2147483647 (or Infinity: none), got ${typeof timeout === 'number' ? timeout : typeof timeout}`);
+  }
+  if (signal !== undefined && signal !== null && (typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw new FerryError('EINVAL', 'signal must be an AbortSignal');
+  }
+  return { timeout: timeout === Infinity ? undefined : timeout, signal: signal ?? undefined };
+}
+
+/**
  * Registers call corr of `type` to actor `who` ({id, name}) in map and
  * returns the promise of its reply, with the call's timeout and
  * AbortSignal. Used by ActorRef and RemoteActor alike.
@@ -202,19 +220,19 @@ export class ActorRef {
 
   /** Calls the actor; resolves with its reply or rejects with a FerryError
    * (EREMOTE for an error reply, EDOWN, ETIMEDOUT, ECANCELED, EFULL). */
-  call(type, value, { timeout, signal } = {}) {
+  call(type, value, opts) {
     const a = this.#a;
     const sys = this.#sys;
+    let timeout;
+    let signal;
     try {
       sys._check(a);
+      ({ timeout, signal } = callOptions(opts));
     } catch (e) {
       return Promise.reject(e);
     }
     if (signal?.aborted) {
       return Promise.reject(new FerryError('ECANCELED', `call "${type}" to actor ${this.id} was cancelled`, { cause: signal.reason, actor: this.id }));
-    }
-    if (timeout !== undefined && !(timeout >= 0)) {
-      return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
     }
     const corr = sys._corr();
     let xfer;
@@ -236,6 +254,7 @@ export class ActorRef {
    * tests of the wire format; malformed ones come back at onerror. */
   postRaw(buf) {
     this.#sys._check(this.#a);
+    if (!(buf instanceof ArrayBuffer)) throw new FerryError('EINVAL', 'postRaw() takes an ArrayBuffer (it is transferred)');
     this.#a.postBuffer(buf, null);
   }
 

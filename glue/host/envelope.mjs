@@ -52,14 +52,29 @@ export class Transfer {
     let buf = x;
     if (ArrayBuffer.isView(x)) {
       if (x.byteOffset !== 0 || x.byteLength !== x.buffer.byteLength) {
-        throw new TypeError('transfer() needs a view over a whole ArrayBuffer; use .slice() to make one');
+        throw new FerryError('EINVAL', 'transfer() needs a view over a whole ArrayBuffer; use .slice() to make one');
       }
       buf = x.buffer;
     }
-    if (!(buf instanceof ArrayBuffer)) throw new TypeError('transfer() takes an ArrayBuffer or a typed array');
+    if (!(buf instanceof ArrayBuffer)) throw new FerryError('EINVAL', `transfer() takes an ArrayBuffer or a typed array, got ${describe(x)}`);
     if (isDetached(buf)) throw new FerryError('EINVAL', 'transfer(): this ArrayBuffer was already transferred (it is detached)');
     this.buffer = buf;
   }
+}
+
+function describe(x) {
+  if (x === null || typeof x !== 'object') return typeof x === 'string' ? 'a string' : String(x);
+  return x.constructor?.name ?? 'an object';
+}
+
+/**
+ * Throws a FerryError EINVAL unless type can be a message type: a string
+ * without NUL (C reads the type as a C string; the envelope parser
+ * refuses one with a NUL, and could not even say which call it was).
+ */
+export function checkType(type) {
+  if (typeof type !== 'string') throw new FerryError('EINVAL', `message type must be a string, got ${typeof type}`);
+  if (type.indexOf('\0') >= 0) throw new FerryError('EINVAL', `message type ${JSON.stringify(type)} holds a NUL character`);
 }
 
 /** A value that cannot be sent, with the path to it: value.items[2].fn. */
@@ -215,7 +230,7 @@ function value(v) {
  * buffers), leaving nothing behind and detaching nothing.
  */
 export function encodeEnvelope(kind, type, corr, v) {
-  if (typeof type !== 'string') throw new TypeError(`message type must be a string, got ${typeof type}`);
+  checkType(type);
   w.reset();
   xfer = null;
   encoding = true;
@@ -296,6 +311,16 @@ export function decodeEnvelope(u8, list) {
   if (body === NOT_SIMPLE) body = cborDecode(u8.subarray(body0));
   if (list) body = attachTransfers(body, list);
   return { kind, type, corr, body };
+}
+
+/**
+ * The pending call (in map `pending`, corr -> Pending) that an envelope
+ * decodeEnvelope could not decode answers, if its head says it is a reply
+ * or error to one: the call must still settle.
+ */
+export function undecodableReply(u8, pending) {
+  if (!head.parse(u8) || head.kind < 2 || !head.corr) return null; // kind 2 reply, 3 error
+  return pending.get(head.corr) ?? null;
 }
 
 // Small bodies (scalars, and the small maps and arrays replies are usually

@@ -17,11 +17,11 @@
 // says when the actor goes down.
 import { KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { FerryError, errorFromBody } from '../wire/errors.mjs';
-import { unpack, Outbox } from '../wire/framing.mjs';
+import { unpack, Outbox, splitLoans } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
-import { encodeEnvelope, decodeEnvelope, writer } from './envelope.mjs';
+import { encodeEnvelope, decodeEnvelope, writer, undecodableReply } from './envelope.mjs';
 import { borrowed, returnAll, forgetOwner } from './loans.mjs';
-import { awaitReply } from './actor.mjs';
+import { awaitReply, callOptions } from './actor.mjs';
 
 /** The hello the System posts first on a connection's port. */
 export const HELLO = 'hello';
@@ -77,14 +77,16 @@ export class RemoteActor {
   }
 
   /** Calls the actor; as ActorRef.call. */
-  call(type, value, { timeout, signal } = {}) {
+  call(type, value, opts) {
+    let timeout;
+    let signal;
     try {
       this.#check();
+      ({ timeout, signal } = callOptions(opts));
     } catch (e) {
       return Promise.reject(e);
     }
     if (signal?.aborted) return Promise.reject(new FerryError('ECANCELED', `call "${type}" was cancelled`, { cause: signal.reason, actor: this.id }));
-    if (timeout !== undefined && !(timeout >= 0)) return Promise.reject(new RangeError(`timeout must be a number of milliseconds >= 0, got ${timeout}`));
     const corr = this.#nextCorr++;
     try {
       this.#post(encodeEnvelope(KIND.CALL, type, corr, value));
@@ -134,6 +136,13 @@ export class RemoteActor {
     try {
       env = decodeEnvelope(u8, xfer);
     } catch (e) {
+      // As System: a reply that cannot be decoded still settles its call.
+      const p = undecodableReply(u8, this.#pending);
+      if (p) {
+        splitLoans(xfer, loans, (loan, buf) => this.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
+        p.reject(new FerryError('EMALFORMED', `the reply to call "${p.type}" from actor ${this.id} (${this.name}) cannot be decoded: ${e.message}`, { cause: e, actor: this.id }));
+        return;
+      }
       console.error(`ferry: malformed envelope from actor ${this.id}: ${e.message}`);
       return;
     }
@@ -174,7 +183,7 @@ export class RemoteActor {
  */
 export function connect(port) {
   if (!port || typeof port.postMessage !== 'function') {
-    return Promise.reject(new TypeError('connect() takes the MessagePort that ref.connect() returned'));
+    return Promise.reject(new FerryError('EINVAL', 'connect() takes the MessagePort that ref.connect() returned'));
   }
   return new Promise((resolve) => {
     let remote = null;

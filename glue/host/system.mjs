@@ -8,7 +8,7 @@ import { unpack, envelopeOf, splitLoans } from '../wire/framing.mjs';
 import { borrowed, forgetOwner } from './loans.mjs';
 import { HELLO } from './remote.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
-import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree } from './envelope.mjs';
+import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree, undecodableReply } from './envelope.mjs';
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
 import { onMessage, onWorkerError, compileModule } from '../platform.mjs';
 import { newWorker } from '../new-worker.mjs';
@@ -18,6 +18,18 @@ import { moduleMemory, capPages, DEFAULT_MAX_MEMORY } from './memory.mjs';
 function withBlobs(err, xfer) {
   if (xfer && xfer.length) err.blobs = xfer.map((b) => new Uint8Array(b));
   return err;
+}
+
+/** Throws a FerryError EINVAL unless m is {messages?, bytes?} of whole
+ * numbers >= 1 (a mailbox that holds nothing could not even take init). */
+function checkMailbox(what, m) {
+  if (m === null || typeof m !== 'object') throw new FerryError('EINVAL', `${what} must be an object {messages, bytes}, got ${m === null ? 'null' : typeof m}`);
+  for (const k of ['messages', 'bytes']) {
+    const v = m[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
+      throw new FerryError('EINVAL', `${what}.${k} must be a whole number >= 1, got ${typeof v === 'number' ? v : typeof v}`);
+    }
+  }
 }
 
 export class System {
@@ -41,7 +53,11 @@ export class System {
    * @param {number} [opts.maxMemory] default cap of each actor's wasm memory, in bytes (256 MiB)
    */
   static async start(opts = {}) {
-    if (!opts.module) throw new TypeError('System.start: `module` (the .wasm built by ferry-build) is required');
+    if (!opts?.module) throw new FerryError('EINVAL', 'System.start: `module` (the .wasm built by ferry-build) is required');
+    if (opts.mailbox !== undefined) checkMailbox('System.start: mailbox', opts.mailbox);
+    if (opts.asyncStack !== undefined && !(Number.isInteger(opts.asyncStack) && opts.asyncStack >= 1024 && opts.asyncStack <= 1 << 30)) {
+      throw new FerryError('EINVAL', `System.start: asyncStack must be a whole number of bytes from 1024 to 2^30, got ${opts.asyncStack}`);
+    }
     let module;
     try {
       module = await compileModule(opts.module);
@@ -75,12 +91,16 @@ export class System {
    *   maxMemory: cap of its wasm memory in bytes, rounded down to 64 KiB pages
    * @returns {Promise<ActorRef>} once the actor runs
    */
-  spawn(name, opts = {}) {
+  spawn(name, opts) {
     if (this.#closed) return Promise.reject(new FerryError('ECLOSED', 'the System is shut down'));
-    if (typeof name !== 'string' || !name) return Promise.reject(new TypeError('spawn: actor type name must be a non-empty string'));
     let init;
     let maxPages;
     try {
+      if (typeof name !== 'string' || !name) throw new FerryError('EINVAL', `spawn: actor type name must be a non-empty string, got ${name === '' ? 'an empty one' : typeof name}`);
+      if (name.indexOf('\0') >= 0) throw new FerryError('EINVAL', `spawn: actor type name ${JSON.stringify(name)} holds a NUL character`);
+      if (opts === undefined || opts === null) opts = {};
+      else if (typeof opts !== 'object') throw new FerryError('EINVAL', `spawn: options must be an object, got ${typeof opts}`);
+      if (opts.mailbox !== undefined) checkMailbox('spawn: mailbox', opts.mailbox);
       maxPages = capPages(opts.maxMemory ?? this.#opts.maxMemory, this.#memory, `spawn("${name}")`);
       init = envelopeBuffer(KIND.SEND, name, 0, opts.init === undefined ? null : opts.init);
     } catch (e) {
@@ -120,6 +140,8 @@ export class System {
   /** Registers a handler for calls that actors make to the host
    * (ferry_call(FERRY_HOST, type, ...)); returns the value to reply. */
   handle(type, fn) {
+    if (typeof type !== 'string') throw new FerryError('EINVAL', `handle(): the message type must be a string, got ${typeof type}`);
+    if (typeof fn !== 'function') throw new FerryError('EINVAL', `handle(): the handler must be a function, got ${typeof fn}`);
     this.#handlers.set(type, fn);
   }
 
@@ -268,6 +290,14 @@ export class System {
     try {
       env = decodeEnvelope(u8, xfer);
     } catch (e) {
+      // A reply must settle its call even when its body cannot be decoded
+      // (valid CBOR that cbor-x refuses, e.g. tag 258 around a non-array).
+      const p = undecodableReply(u8, this._pending);
+      if (p) {
+        splitLoans(xfer, loans, (loan, buf) => a.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
+        p.reject(new FerryError('EMALFORMED', `the reply to call "${p.type}" from actor ${a.id} (${a.name}) cannot be decoded: ${e.message}`, { cause: e, actor: a.id }));
+        return;
+      }
       console.error(`ferry: malformed envelope from actor ${a.id} (${a.name}): ${e.message}`);
       return;
     }

@@ -12,13 +12,39 @@
  * Calls fn(u8, xfer, loans) for every envelope of a port message, in
  * order: u8 is a view of the envelope's bytes, xfer its transferables or
  * null, loans the triples of LoanEnvelopeMsg or null.
+ *
+ * A port may also be held by a JS thread that connected with
+ * ref.connect() and posts anything at all. What is not of a form this
+ * glue posts (a number where a buffer belongs, a MessagePort as a blob, a
+ * packed run whose lengths overrun it, loans that name no blob, a batch
+ * inside a batch) delivers nothing: bad(why) is called for it instead,
+ * and the rest of a batch still goes through.
  * @param {import('./protocol.mjs').DataMsg} data
+ * @param {(why: string) => void} [bad]
  */
-export function unpack(data, fn) {
+export function unpack(data, fn, bad = dropped) {
   if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
-  else if (Array.isArray(data)) fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null, null);
-  else if (data && Array.isArray(data.l)) fn(new Uint8Array(data.l[0]), data.l.slice(1), data.loans);
-  else if (data && data.p instanceof ArrayBuffer) {
+  else if (data !== null && typeof data === 'object' && Array.isArray(data.b) && !Array.isArray(data)) {
+    for (const it of data.b) item(it, fn, bad);
+  } else item(data, fn, bad);
+}
+
+function dropped(why) {
+  console.error(`ferry: dropped a port message: ${why}`);
+}
+
+// One EnvelopeItem (protocol.mjs), checked.
+function item(data, fn, bad) {
+  if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
+  else if (Array.isArray(data)) {
+    if (!buffers(data)) return bad(`[envelope, ...blobs] must hold distinct ArrayBuffers only, got ${describe(data)}`);
+    fn(new Uint8Array(data[0]), data.length > 1 ? data.slice(1) : null, null);
+  } else if (data === null || typeof data !== 'object') bad(`not a port message: ${describe(data)}`);
+  else if (Array.isArray(data.l)) {
+    if (!buffers(data.l)) return bad(`{l} must hold distinct ArrayBuffers only, got ${describe(data.l)}`);
+    if (!loansFit(data.loans, data.l.length - 1)) return bad('{l, loans}: loans must be triples (blob index, loan id, deadline ms) naming blobs of l');
+    fn(new Uint8Array(data.l[0]), data.l.slice(1), data.loans);
+  } else if (data.p instanceof ArrayBuffer) {
     const p = data.p;
     const dv = new DataView(p);
     const n = p.byteLength;
@@ -26,13 +52,50 @@ export function unpack(data, fn) {
     while (off + 4 <= n) {
       const len = dv.getUint32(off, true);
       off += 4;
-      if (off + len > n) break; // cannot happen between two copies of this glue
+      if (off + len > n) return bad(`{p}: an envelope of ${len} bytes at byte ${off - 4} overruns the ${n} bytes of the run`);
       fn(new Uint8Array(p, off, len), null, null);
       off += len;
     }
-  } else if (data && data.e instanceof ArrayBuffer) {
-    fn(new Uint8Array(data.e, 0, Math.min(data.n >>> 0, data.e.byteLength)), null, null);
-  } else if (data && Array.isArray(data.b)) for (const it of data.b) unpack(it, fn);
+    if (off !== n) bad(`{p}: ${n - off} bytes left over after the last envelope`);
+  } else if (data.e instanceof ArrayBuffer) {
+    const n = data.n;
+    if (!Number.isInteger(n) || n < 0 || n > data.e.byteLength) return bad(`{e, n}: n must be a whole number of bytes within e (${data.e.byteLength}), got ${describe(n)}`);
+    fn(new Uint8Array(data.e, 0, n), null, null);
+  } else bad(`not a port message: ${describe(data)}`);
+}
+
+// Whether list is one or more distinct ArrayBuffers (an envelope and its
+// blobs; one buffer cannot be two blobs).
+function buffers(list) {
+  const n = list.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const b = list[i];
+    if (!(b instanceof ArrayBuffer)) return false;
+    for (let j = 0; j < i; j++) if (list[j] === b) return false;
+  }
+  return true;
+}
+
+// Whether loans are triples (index < nblobs, loan id > 0, deadline in ms
+// that setTimeout can hold, 0: none).
+function loansFit(loans, nblobs) {
+  if (!Array.isArray(loans) || loans.length % 3 !== 0) return false;
+  for (let j = 0; j < loans.length; j += 3) {
+    const i = loans[j];
+    const id = loans[j + 1];
+    const ms = loans[j + 2];
+    if (!Number.isInteger(i) || i < 0 || i >= nblobs) return false;
+    if (!Number.isSafeInteger(id) || id <= 0) return false;
+    if (!Number.isInteger(ms) || ms < 0 || ms > 0x7fffffff) return false;
+  }
+  return true;
+}
+
+function describe(v) {
+  if (v === null || typeof v !== 'object') return typeof v === 'string' ? 'a string' : String(v);
+  if (Array.isArray(v)) return `[${v.slice(0, 4).map(describe).join(', ')}${v.length > 4 ? ', ...' : ''}]`;
+  return v.constructor?.name ?? 'an object';
 }
 
 // A batch is capped so that one postMessage never carries an unbounded

@@ -72,7 +72,7 @@ export class WorkerActor {
     // Every copy ferry makes in this worker, in bytes, by kind (ref.stats(),
     // docs/api.md): moving or lending a blob copies nothing and is not here.
     this.stats = {
-      messagesIn: 0, messagesOut: 0,
+      messagesIn: 0, messagesOut: 0, rejected: 0,
       copies: { envelopeIn: 0, envelopeOut: 0, blobRead: 0, blobWrite: 0, blobFrom: 0, blobDup: 0 },
     };
     this.monitors = new Set(); // actor ids C asked to hear the down of
@@ -149,6 +149,18 @@ export class WorkerActor {
     this.mailbox.push({ u8, xfer, loans, from, kind, corr, size });
   }
 
+  /**
+   * A port message from `from` that is not of a form ferry posts (framing
+   * unpack said why): counted in stats().rejected and answered with an
+   * EMALFORMED error envelope, as C answers a malformed envelope.
+   */
+  rejected(from, why) {
+    this.stats.rejected++;
+    if (this.stopped) return;
+    this.ports.route(from, errorEnvelope('ferry.malformed', 0, 'EMALFORMED',
+      `actor ${this.id} (${this.label}) rejected a port message: ${why}`));
+  }
+
   /** Puts an envelope of the runtime's own straight in the mailbox. */
   deliver(buf, xfer, from, kind, corr) {
     const u8 = new Uint8Array(buf);
@@ -218,9 +230,9 @@ export class WorkerActor {
   }
 
   /** A lent buffer came home (LOAN_RETURN). */
-  loanReturned(loan, buf) {
+  loanReturned(loan, buf, from) {
     if (this.stopped) return;
-    this.blobs.returned(loan, buf);
+    this.blobs.returned(loan, buf, from);
   }
 
   /** Actor id is down: monitors fire, loans to it are lost. */
@@ -500,6 +512,8 @@ export class WorkerActor {
       bytesOut: c.envelopeOut + c.blobFrom + c.blobWrite,
       messagesIn: this.stats.messagesIn,
       messagesOut: this.stats.messagesOut,
+      // Port messages refused before the mailbox (not of a form ferry posts).
+      rejected: this.stats.rejected,
       copies: { ...c },
       copiedBytes: c.envelopeIn + c.envelopeOut + c.blobRead + c.blobWrite + c.blobFrom + c.blobDup,
       blobs: this.blobs.size,

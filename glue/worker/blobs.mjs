@@ -163,13 +163,16 @@ export class Blobs {
     } else if (e.state === BLOB.LENT || e.state === BLOB.LOST) this.#lent.delete(e.loan);
   }
 
-  /** A buffer we lent came back. False when we no longer want it. */
-  returned(loan, buf) {
+  /** A buffer we lent came back from peer `from`. False when we no
+   * longer want it. */
+  returned(loan, buf, from) {
     const h = this.#lent.get(loan);
     if (h === undefined) return false;
     const e = this.#map.get(h);
-    // Only the buffer that left comes home: a borrower that sent it on
-    // cannot hand back an empty (detached) one in its place.
+    // Only the borrower brings it home (another thread connected to us
+    // could guess loan ids), and only the buffer that left: a borrower
+    // that sent it on cannot hand back an empty (detached) one instead.
+    if (e.peer !== from) return false;
     if (!(buf instanceof ArrayBuffer) || buf.byteLength !== e.size) return false;
     this.#lent.delete(loan);
     if (e.timer) clearTimeout(e.timer);

@@ -113,7 +113,7 @@ export class Ports {
   giveBack(owner, loan, buf) {
     const msg = { ctl: CTL.LOAN_RETURN, loan, buf };
     if (owner === this.actor.id) {
-      queueMicrotask(() => this.actor.loanReturned(loan, buf));
+      queueMicrotask(() => this.actor.loanReturned(loan, buf, owner));
       return;
     }
     const target = owner === HOST ? this.host : this.peers.get(owner)?.port;
@@ -135,13 +135,14 @@ export class Ports {
     this.open++;
     this.peers.set(id, peer);
     const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
+    const bad = (why) => actor.rejected(id, why);
     onMessage(port, (data) => {
       if (actor.stopped) return;
       if (isControl(data)) {
-        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf);
+        if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf, id);
         return;
       }
-      unpack(data, receive);
+      unpack(data, receive, bad);
       actor.wake();
     });
     // A port whose other end closes (a JS thread that connected with

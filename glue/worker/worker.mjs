@@ -15,11 +15,12 @@ const host = hostPort();
 /** @type {WorkerActor|null} */
 let actor = null;
 let receiveFromHost = null;
+const badFromHost = (why) => actor.rejected(HOST, why);
 
 onMessage(host, (data) => {
   if (isControl(data)) return control(data);
   if (!actor || actor.stopped) return;
-  unpack(data, receiveFromHost);
+  unpack(data, receiveFromHost, badFromHost);
   actor.wake();
 });
 
@@ -83,7 +84,7 @@ function control(msg) {
       actor?.ports.gone(msg.id, msg.code || 'EDOWN', msg.message, msg.reason);
       break;
     case CTL.LOAN_RETURN:
-      actor?.loanReturned(msg.loan, msg.buf);
+      actor?.loanReturned(msg.loan, msg.buf, HOST);
       break;
     default:
       break;

@@ -24,7 +24,9 @@ size_t fy_env_head_size(size_t type_len, uint64_t corr);
 
 /* Parses and validates a whole envelope in buf (exactly one CBOR item of
  * the right shape, body included). On success, type is NUL-terminated in
- * place, so buf is modified. On failure err says what and where. */
+ * place, so buf is modified. On failure err says what and where, and
+ * env->kind and env->corr hold what was read of them before the fault (0
+ * if not reached): a call can still be answered. */
 int fy_env_parse(uint8_t *buf, size_t len, fy_env *env, ferry_cbor_error *err);
 
 #endif

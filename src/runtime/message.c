@@ -187,7 +187,11 @@ int fy_receive(ferry_msg *out, int timeout_ms, uint64_t corr) {
                      "actor %u rejected a malformed message: "
                      "error at byte %zu: %s",
                      (unsigned)fy_self_id(), e.offset, e.reason);
-            fy_post_error(meta[FY_META_FROM], "ferry.malformed", 0, rc, why);
+            /* A call whose head was read before the fault gets this as
+             * its reply, or its caller would wait forever; anything else
+             * is told with corr 0 (never a reply to a reply). */
+            uint64_t corr = env.kind == FERRY_MSG_CALL ? env.corr : 0;
+            fy_post_error(meta[FY_META_FROM], "ferry.malformed", corr, rc, why);
             for (uint32_t i = 0; i < meta[FY_META_NBLOBS]; i++)
                 fy_blob_free(meta[FY_META_BLOB_BASE] + i);
             free(buf);

@@ -85,9 +85,25 @@ static void test_rejects(void) {
     }
 }
 
+static void test_reject_keeps_head(void) {
+    /* A call whose body is bad: kind and corr were read and stay, so the
+     * runtime can answer the call with the error. */
+    uint8_t buf[64];
+    size_t n = unhex("840161781903e8ff", buf); /* [1, "x", 1000, break] */
+    fy_env env;
+    ferry_cbor_error e;
+    CHECK(fy_env_parse(buf, n, &env, &e) < 0, "rejected");
+    CHECK(env.kind == FERRY_MSG_CALL && env.corr == 1000, "kind %d corr %llu",
+          env.kind, (unsigned long long)env.corr);
+    n = unhex("8401617840f6", buf); /* corr is bytes: not read */
+    CHECK(fy_env_parse(buf, n, &env, &e) == FERRY_EINVALID, "rejected");
+    CHECK(env.kind == FERRY_MSG_CALL && env.corr == 0, "corr not read");
+}
+
 static const fy_test tests[] = {
     TEST(test_head_and_parse),
     TEST(test_bodies),
     TEST(test_rejects),
+    TEST(test_reject_keeps_head),
 };
 TEST_MAIN(tests)

@@ -525,14 +525,16 @@ describe('loans that cannot come home the usual way', () => {
       expect([xfer[0].byteLength, loans]).toEqual([100, [0, 1, 50]]);
       expect(blobs.state(h)).toBe(BLOB.LENT);
       // A buffer of another size is not ours: not accepted as the return.
-      expect(blobs.returned(1, new ArrayBuffer(0))).toBe(false);
+      expect(blobs.returned(1, new ArrayBuffer(0), 7)).toBe(false);
       jest.advanceTimersByTime(50);
       expect(told).toEqual([]); // the borrower's own deadline, plus grace
       jest.advanceTimersByTime(5000);
       expect(told).toEqual([['ferry.loan.lost', h, 7]]);
       expect(blobs.state(h)).toBe(BLOB.LOST);
       // If it still arrives, it is home again.
-      expect(blobs.returned(1, xfer[0])).toBe(true);
+      // From its borrower (7) only.
+      expect(blobs.returned(1, xfer[0], 8)).toBe(false);
+      expect(blobs.returned(1, xfer[0], 7)).toBe(true);
       expect(blobs.state(h)).toBe(BLOB.HOME);
       expect(told[1]).toEqual(['ferry.loan.home', h, 7]);
     } finally {
