@@ -30,6 +30,7 @@ import { CTL, KIND, isControl } from '../../../glue/wire/protocol.mjs';
 import { unpack } from '../../../glue/wire/framing.mjs';
 import { envelopeBuffer, decodeEnvelope } from '../../../glue/host/envelope.mjs';
 import { EnvelopeHead } from '../../../glue/wire/head.mjs';
+import { moduleMemory, capPages, DEFAULT_MAX_MEMORY } from '../../../glue/host/memory.mjs';
 import { loadCodec } from '../../../glue/codec-wasm.mjs';
 import { Finding } from './engine.mjs';
 
@@ -299,7 +300,10 @@ export const target = {
       this.wakeProbes();
     });
     const init = envelopeBuffer(KIND.SEND, 'echo', 0, null);
-    worker.postMessage({
+    // The init a System sends: the module imports its memory, capped.
+    const mem = moduleMemory(this.module);
+    const memory = mem && { initial: mem.initial, maximum: capPages(DEFAULT_MAX_MEMORY, mem, 'fuzz') };
+    worker.postMessage({ memory,
       ctl: CTL.INIT, module: this.module, id: ACTOR, name: 'echo', init: init.buf, initXfer: null,
       limits: { messages: 10000, bytes: 256 << 20 }, asyncStack: 256 << 10, reusePartial: true,
     }, [init.buf]);
