@@ -58,7 +58,7 @@ test('the tarball holds what a consumer needs and nothing else', () => {
     /^(package\.json|LICENSE|README\.md|CHANGELOG\.md)$/,
     /^glue\/(host|wire)\/[a-z-]+\.mjs$/, /^glue\/[a-z-]+\.(mjs|d\.mts)$/, /^glue\/worker\/abi\.mjs$/,
     /^include\/ferry(\.h|\/[a-z]+\.h)$/, /^src\/(error\.c|(cbor|schema|runtime)\/[a-z_]+\.[ch])$/,
-    /^docs\/([a-z-]+\.md|perf-chart\.svg)$/, /^examples\/web-app\/(package\.json|index\.html|README\.md|src\/[a-z]+\.(js|c))$/,
+    /^docs\/([a-z-]+\.md|perf-chart\.svg|soak-memory\.svg)$/, /^examples\/web-app\/(package\.json|index\.html|README\.md|src\/[a-z]+\.(js|c))$/,
   ];
   expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
   // Not shipped: tests, build outputs, the worker bundler, the codec binding
