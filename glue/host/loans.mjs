@@ -3,7 +3,6 @@
 // by its deadline, or when the host stops needing it (the owner is down).
 // Holding it here also means it cannot be lost to the garbage collector
 // while it is out: the owner always gets it back or is told.
-import { CTL } from '../wire/protocol.mjs';
 import { FerryError } from '../wire/errors.mjs';
 
 /** @typedef {{owner: import('./actor.mjs').ActorRecord, loan: number, timer: any}} Loan */
@@ -24,8 +23,9 @@ function giveBack(buf) {
   book.delete(buf);
   if (entry.timer) clearTimeout(entry.timer);
   if (entry.owner.state !== 'down') {
-    // Transferred: the borrower's views of it are detached from now on.
-    entry.owner.control({ ctl: CTL.LOAN_RETURN, loan: entry.loan, buf }, [buf]);
+    // Detached here at once: the borrower's views of it are dead from now
+    // on (ActorRecord.returnLoan, RemoteActor.returnLoan).
+    entry.owner.returnLoan(entry.loan, buf);
   }
   return true;
 }

@@ -105,6 +105,11 @@ export class RemoteActor {
     this.#status.close?.();
   }
 
+  /** For the loan book: a lent buffer goes home, at once. */
+  returnLoan(loan, buf) {
+    this.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]);
+  }
+
   /** For the loan book: sends a control message to the actor's worker. */
   control(msg, xfer) {
     this.#port.postMessage(msg, xfer);

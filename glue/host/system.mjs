@@ -272,6 +272,10 @@ export class System {
   // A queued message could not be posted (framing.mjs, Outbox.onFail): its
   // call rejects, or its send is reported; the others went.
   #postFailed(a, item, e) {
+    if (item.ctl === CTL.LOAN_RETURN) {
+      console.error(`ferry: a loan of actor ${a.id} (${a.name}) cannot go home: ${e.message}`);
+      return;
+    }
     const u8 = envelopeOf(item);
     const h = new EnvelopeHead();
     const err = (what) => new FerryError('EINVAL', `${what} to actor ${a.id} (${a.name}) cannot be posted: ${e.message}`, { cause: e, actor: a.id });

@@ -6,7 +6,11 @@
 // (ArrayBuffer), an envelope with its blobs ([ArrayBuffer, ...]), a packed
 // run of small envelopes ({p}), a reused buffer holding a smaller envelope
 // ({e, n}), or a batch of those ({b: [...]}), or one control message
-// ({ctl}, protocol.mjs). Every buffer is in the transfer list.
+// ({ctl}, protocol.mjs). Every buffer is in the transfer list. A batch may
+// also hold a lent buffer on its way home ({ctl: 'loan-return'}), so that
+// it travels with the next envelope to its owner instead of on its own.
+
+import { CTL } from './protocol.mjs';
 
 /**
  * Calls fn(u8, xfer, loans) for every envelope of a port message, in
@@ -18,15 +22,18 @@
  * glue posts (a number where a buffer belongs, a MessagePort as a blob, a
  * packed run whose lengths overrun it, loans that name no blob, a batch
  * inside a batch) delivers nothing: bad(why) is called for it instead,
- * and the rest of a batch still goes through.
+ * and the rest of a batch still goes through. A loan return in a batch
+ * goes to ret(loan, buf), in its place in the order (where ret is given:
+ * only actors lend, so only workers take them).
  * @param {import('./protocol.mjs').DataMsg} data
  * @param {(why: string) => void} [bad]
+ * @param {((loan: number, buf: ArrayBuffer) => void) | null} [ret]
  */
-export function unpack(data, fn, bad = dropped) {
+export function unpack(data, fn, bad = dropped, ret = null) {
   if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
   else if (data !== null && typeof data === 'object' && Array.isArray(data.b) && !Array.isArray(data)) {
-    for (const it of data.b) item(it, fn, bad);
-  } else item(data, fn, bad);
+    for (const it of data.b) item(it, fn, bad, ret);
+  } else item(data, fn, bad, null);
 }
 
 function dropped(why) {
@@ -34,7 +41,7 @@ function dropped(why) {
 }
 
 // One EnvelopeItem (protocol.mjs), checked.
-function item(data, fn, bad) {
+function item(data, fn, bad, ret) {
   if (data instanceof ArrayBuffer) fn(new Uint8Array(data), null, null);
   else if (Array.isArray(data)) {
     if (!buffers(data)) return bad(`[envelope, ...blobs] must hold distinct ArrayBuffers only, got ${describe(data)}`);
@@ -57,6 +64,11 @@ function item(data, fn, bad) {
       off += len;
     }
     if (off !== n) bad(`{p}: ${n - off} bytes left over after the last envelope`);
+  } else if (ret && data.ctl === CTL.LOAN_RETURN) {
+    if (!Number.isSafeInteger(data.loan) || data.loan <= 0 || !(data.buf instanceof ArrayBuffer)) {
+      return bad(`{ctl: "loan-return"}: needs a loan id and an ArrayBuffer, got ${describe(data.loan)} and ${describe(data.buf)}`);
+    }
+    ret(data.loan, data.buf);
   } else if (data.e instanceof ArrayBuffer) {
     const n = data.n;
     if (!Number.isInteger(n) || n < 0 || n > data.e.byteLength) return bad(`{e, n}: n must be a whole number of bytes within e (${data.e.byteLength}), got ${describe(n)}`);
@@ -196,6 +208,15 @@ export class Outbox {
     if (this.count >= MAX_BATCH) this.flush();
   }
 
+  /** Queues a lent buffer's way home (a LoanReturnCtl), in order with the
+   * envelopes: it leaves with what is posted next, in one postMessage. */
+  addReturn(loan, buf) {
+    this.closePack();
+    this.push({ ctl: CTL.LOAN_RETURN, loan, buf }, buf);
+    this.count++;
+    if (this.count >= MAX_BATCH) this.flush();
+  }
+
   /** Queues one envelope in the first n bytes of buffer e (moved). */
   addPartial(e, n) {
     this.closePack();
@@ -305,6 +326,7 @@ export function transferablesOf(item) {
   if (item.l) return item.l;
   if (item.p) return [item.p];
   if (item.e) return [item.e];
+  if (item.buf) return [item.buf];
   return [];
 }
 

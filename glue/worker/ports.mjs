@@ -136,13 +136,14 @@ export class Ports {
     this.peers.set(id, peer);
     const receive = (u8, xfer, loans) => actor.receive(u8, xfer, id, loans);
     const bad = (why) => actor.rejected(id, why);
+    const ret = (loan, buf) => actor.loanReturned(loan, buf, id);
     onMessage(port, (data) => {
       if (actor.stopped) return;
       if (isControl(data)) {
         if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf, id);
         return;
       }
-      unpack(data, receive, bad);
+      unpack(data, receive, bad, ret);
       actor.wake();
     });
     // A port whose other end closes (a JS thread that connected with

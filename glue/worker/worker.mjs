@@ -16,11 +16,12 @@ const host = hostPort();
 let actor = null;
 let receiveFromHost = null;
 const badFromHost = (why) => actor.rejected(HOST, why);
+const returnFromHost = (loan, buf) => actor.loanReturned(loan, buf, HOST);
 
 onMessage(host, (data) => {
   if (isControl(data)) return control(data);
   if (!actor || actor.stopped) return;
-  unpack(data, receiveFromHost, badFromHost);
+  unpack(data, receiveFromHost, badFromHost, returnFromHost);
   actor.wake();
 });
 

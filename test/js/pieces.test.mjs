@@ -379,6 +379,42 @@ describe('blobs built in place, loans, honest stats', () => {
     await lender.stop();
   });
 
+  test('in Node a released loan travels home with the next call to its owner: one postMessage, not two', async () => {
+    const lender = await sys.spawn('lender');
+    await lender.call('make', { size: 1 << 20 });
+    const r = await lender.call('get');
+    const worker = sys._worker(lender.id);
+    const posts = [];
+    const post = worker.postMessage;
+    worker.postMessage = function (data, xfer) {
+      posts.push(data);
+      return post.call(this, data, xfer);
+    };
+    let st;
+    try {
+      release(r.data);
+      expect(r.data.byteLength).toBe(0); // detached at once, though not posted yet
+      st = await lender.call('state');
+    } finally {
+      worker.postMessage = post;
+    }
+    expect(posts.length).toBe(1);
+    expect(posts[0].b.map((it) => (it.ctl ? it.ctl : 'envelope'))).toEqual(['loan-return', 'envelope']);
+    // The loan came in ahead of the call: the state the call reads is home.
+    expect(st.rc).toBe(BLOB.HOME);
+    await lender.stop();
+  });
+
+  test('a released loan with nothing after it still goes home by the end of the turn', async () => {
+    const lender = await sys.spawn('lender');
+    await lender.call('make', { size: 4096 });
+    const r = await lender.call('get');
+    release(r.data);
+    await new Promise((res) => setTimeout(res, 50)); // no call in this turn
+    expect((await lender.stats()).loans).toMatchObject({ out: 0, returned: 1 });
+    await lender.stop();
+  });
+
   test('a loan with a deadline comes home by itself', async () => {
     const lender = await sys.spawn('lender');
     await lender.call('make', { size: 1000 });

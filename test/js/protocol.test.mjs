@@ -339,6 +339,46 @@ describe('outbox and port framing', () => {
     return got;
   };
 
+  test('a loan on its way home travels with the next envelope, in one postMessage, and is taken first', () => {
+    const { posted, target } = capture();
+    const box = new Outbox(target);
+    const lent = new ArrayBuffer(1000);
+    box.addReturn(7, lent);
+    encodeEnvelope(0, 'get', 0, { key: 'k' });
+    box.addWriter(writer, null);
+    box.flush();
+    expect(posted.length).toBe(1);
+    expect(posted[0].xfer).toContain(lent);
+    const order = [];
+    unpack(posted[0].data, (u8) => order.push(['env', decode(u8.slice())[1]]), (why) => order.push(['bad', why]),
+      (loan, buf) => order.push(['home', loan, buf.byteLength]));
+    expect(order).toEqual([['home', 7, 1000], ['env', 'get']]);
+    // Alone it is the control message the worker already takes on its own.
+    const one = capture();
+    const box1 = new Outbox(one.target);
+    box1.addReturn(8, new ArrayBuffer(4));
+    box1.flush();
+    expect(one.posted[0].data).toMatchObject({ ctl: 'loan-return', loan: 8 });
+  });
+
+  test('loan returns in a batch reach only a receiver that takes them; bad ones are refused', () => {
+    const why = [];
+    const env1 = env('x', 1).buf;
+    // The host takes no loan returns (only actors lend): refused, the rest goes on.
+    const got = [];
+    unpack({ b: [{ ctl: 'loan-return', loan: 1, buf: new ArrayBuffer(8) }, env1] }, (u8) => got.push(decode(u8.slice())[1]), (w) => why.push(w));
+    expect(got).toEqual(['x']);
+    expect(why.length).toBe(1);
+    const home = [];
+    for (const bad of [{ ctl: 'loan-return', loan: 0, buf: new ArrayBuffer(8) }, { ctl: 'loan-return', loan: 2.5, buf: new ArrayBuffer(8) },
+      { ctl: 'loan-return', loan: 3, buf: null }, { ctl: 'loan-return', loan: 3, buf: new Uint8Array(8) }]) {
+      unpack({ b: [bad] }, () => home.push('env'), (w) => why.push(w), (loan) => home.push(loan));
+    }
+    expect(home).toEqual([]);
+    expect(why.length).toBe(5);
+    expect(why[1]).toMatch(/loan-return.*loan id and an ArrayBuffer/);
+  });
+
   test('small envelopes of one turn leave packed, in one postMessage; a lone one as a plain ArrayBuffer', () => {
     const { posted, target } = capture();
     const box = new Outbox(target);
