@@ -17,6 +17,7 @@ import { addExtension } from 'cbor-x';
 import { encode as cborEncode, decode as cborDecode, OutOfBand, TAG_OOB } from '../serializer.mjs';
 import { Writer } from '../wire/writer.mjs';
 import { writeEnvelopeHead, EnvelopeHead } from '../wire/head.mjs';
+import { splitLoans } from '../wire/framing.mjs';
 import { FerryError } from '../wire/errors.mjs';
 import { isBorrowed } from './loans.mjs';
 
@@ -314,13 +315,18 @@ export function decodeEnvelope(u8, list) {
 }
 
 /**
- * The pending call (in map `pending`, corr -> Pending) that an envelope
- * decodeEnvelope could not decode answers, if its head says it is a reply
- * or error to one: the call must still settle.
+ * For an envelope decodeEnvelope refused (error e) from actor `owner`
+ * (ActorRecord or RemoteActor): if its head says it answers a pending call
+ * (in `pending`, corr -> Pending), that call still settles, rejected
+ * EMALFORMED, and the buffers lent with it go home. Returns whether it did.
  */
-export function undecodableReply(u8, pending) {
-  if (!head.parse(u8) || head.kind < 2 || !head.corr) return null; // kind 2 reply, 3 error
-  return pending.get(head.corr) ?? null;
+export function rejectUndecodable(u8, xfer, loans, pending, owner, e) {
+  if (!head.parse(u8) || head.kind < 2 || !head.corr) return false; // kind 2 reply, 3 error
+  const p = pending.get(head.corr);
+  if (!p) return false;
+  splitLoans(xfer, loans, (loan, buf) => owner.returnLoan(loan, buf));
+  p.reject(new FerryError('EMALFORMED', `the reply to call "${p.type}" from actor ${owner.id} (${owner.name}) cannot be decoded: ${e.message}`, { cause: e, actor: owner.id }));
+  return true;
 }
 
 // Small bodies (scalars, and the small maps and arrays replies are usually

@@ -17,9 +17,9 @@
 // says when the actor goes down.
 import { KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { FerryError, errorFromBody } from '../wire/errors.mjs';
-import { unpack, Outbox, splitLoans } from '../wire/framing.mjs';
+import { unpack, Outbox } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
-import { encodeEnvelope, decodeEnvelope, writer, undecodableReply } from './envelope.mjs';
+import { encodeEnvelope, decodeEnvelope, writer, rejectUndecodable } from './envelope.mjs';
 import { borrowed, returnAll, forgetOwner } from './loans.mjs';
 import { awaitReply, callOptions } from './actor.mjs';
 
@@ -142,12 +142,7 @@ export class RemoteActor {
       env = decodeEnvelope(u8, xfer);
     } catch (e) {
       // As System: a reply that cannot be decoded still settles its call.
-      const p = undecodableReply(u8, this.#pending);
-      if (p) {
-        splitLoans(xfer, loans, (loan, buf) => this.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
-        p.reject(new FerryError('EMALFORMED', `the reply to call "${p.type}" from actor ${this.id} (${this.name}) cannot be decoded: ${e.message}`, { cause: e, actor: this.id }));
-        return;
-      }
+      if (rejectUndecodable(u8, xfer, loans, this.#pending, this, e)) return;
       console.error(`ferry: malformed envelope from actor ${this.id}: ${e.message}`);
       return;
     }

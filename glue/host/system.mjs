@@ -8,7 +8,7 @@ import { unpack, envelopeOf, splitLoans } from '../wire/framing.mjs';
 import { borrowed, forgetOwner } from './loans.mjs';
 import { HELLO } from './remote.mjs';
 import { EXPORTS } from '../worker/abi.mjs';
-import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree, undecodableReply } from './envelope.mjs';
+import { encodeEnvelope, envelopeBuffer, decodeEnvelope, bufferFree, rejectUndecodable } from './envelope.mjs';
 import { ActorRecord, ActorRef, STATE } from './actor.mjs';
 import { onMessage, onWorkerError, compileModule } from '../platform.mjs';
 import { newWorker } from '../new-worker.mjs';
@@ -296,12 +296,7 @@ export class System {
     } catch (e) {
       // A reply must settle its call even when its body cannot be decoded
       // (valid CBOR that cbor-x refuses, e.g. tag 258 around a non-array).
-      const p = undecodableReply(u8, this._pending);
-      if (p) {
-        splitLoans(xfer, loans, (loan, buf) => a.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
-        p.reject(new FerryError('EMALFORMED', `the reply to call "${p.type}" from actor ${a.id} (${a.name}) cannot be decoded: ${e.message}`, { cause: e, actor: a.id }));
-        return;
-      }
+      if (rejectUndecodable(u8, xfer, loans, this._pending, a, e)) return;
       console.error(`ferry: malformed envelope from actor ${a.id} (${a.name}): ${e.message}`);
       return;
     }
@@ -343,7 +338,7 @@ export class System {
 
   #sendBack(a, type, corr, xfer, loans) {
     if (a.state === STATE.DOWN) return;
-    const moved = splitLoans(xfer, loans, (loan, buf) => a.control({ ctl: CTL.LOAN_RETURN, loan, buf }, [buf]));
+    const moved = splitLoans(xfer, loans, (loan, buf) => a.returnLoan(loan, buf));
     if (!moved) return;
     a.postBuffer(errorEnvelope(type, 0, 'ETIMEDOUT', `the host had stopped waiting for this reply (call ${corr}); its blobs come back`,
       { to: 0, type, corr }), moved);

@@ -461,7 +461,7 @@ export class WorkerActor {
   // --------------------------------------------------------------- end
 
   die(e) {
-    const oom = this.oom && this.outOfMemory(e);
+    const oom = this.oom && this.outOfMemory();
     if (e instanceof ExitError) {
       return this.down({ code: oom ? 'ENOMEM' : 'EDOWN', name: 'Exit', message: `actor ${this.id} (${this.label}) called exit(${e.code}) or abort()${oom || ''}`, exitCode: e.code });
     }
