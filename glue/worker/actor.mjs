@@ -9,7 +9,7 @@
 import { KIND, CTL } from '../wire/protocol.mjs';
 import { ERRNO } from '../wire/errors.mjs';
 import { EnvelopeHead, errorEnvelope, noticeEnvelope } from '../wire/head.mjs';
-import { splitLoans } from '../wire/framing.mjs';
+import { splitLoans, unpack } from '../wire/framing.mjs';
 import { closeSelf } from '../platform.mjs';
 import { ASYNCIFY, EXPORTS } from './abi.mjs';
 import { Blobs } from './blobs.mjs';
@@ -73,6 +73,7 @@ export class WorkerActor {
     // docs/api.md): moving or lending a blob copies nothing and is not here.
     this.stats = {
       messagesIn: 0, messagesOut: 0, rejected: 0,
+      runs: 0, // times C was started or resumed (each costs a rewind)
       copies: { envelopeIn: 0, envelopeOut: 0, blobRead: 0, blobWrite: 0, blobFrom: 0, blobDup: 0 },
     };
     this.monitors = new Set(); // actor ids C asked to hear the down of
@@ -97,6 +98,7 @@ export class WorkerActor {
     this.waitDeadline = Infinity; // performance.now() when the wait times out
     this.suspended = false;
     this.resumeValue = 0;
+    this.unpacking = false; // inside takeIn(): notices do not wake C yet
     // One timer serves every wait with a timeout: a wait records its
     // deadline and (re)arms the timer only if it would fire too late; a
     // message that ends the wait leaves it armed, and when it fires it
@@ -173,6 +175,23 @@ export class WorkerActor {
   notice(type, from, fields) {
     if (this.stopped) return;
     this.deliver(noticeEnvelope(type, fields), null, from, KIND.SEND, 0);
+    if (!this.unpacking) this.wake();
+  }
+
+  /**
+   * Takes in one port message (a batch, perhaps) and then wakes C once:
+   * a notice raised while unpacking (a loan that came home with the next
+   * call, typically) waits for the rest of the batch, so C handles both
+   * in one run instead of being resumed for the notice and suspending
+   * again before the call is in its mailbox.
+   */
+  takeIn(data, receive, bad, ret) {
+    this.unpacking = true;
+    try {
+      unpack(data, receive, bad, ret);
+    } finally {
+      this.unpacking = false;
+    }
     this.wake();
   }
 
@@ -442,6 +461,7 @@ export class WorkerActor {
   }
 
   resume(value) {
+    this.stats.runs++;
     this.resumeValue = value;
     this.suspended = false;
     try {
@@ -514,6 +534,8 @@ export class WorkerActor {
       messagesOut: this.stats.messagesOut,
       // Port messages refused before the mailbox (not of a form ferry posts).
       rejected: this.stats.rejected,
+      // Times the actor's C ran (started, or resumed after a wait).
+      runs: this.stats.runs,
       copies: { ...c },
       copiedBytes: c.envelopeIn + c.envelopeOut + c.blobRead + c.blobWrite + c.blobFrom + c.blobDup,
       blobs: this.blobs.size,

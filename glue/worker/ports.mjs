@@ -5,7 +5,7 @@
 // or returns; otherwise in a microtask.
 import { HOST, KIND, CTL, isControl } from '../wire/protocol.mjs';
 import { EnvelopeHead, errorEnvelope } from '../wire/head.mjs';
-import { unpack, Outbox } from '../wire/framing.mjs';
+import { Outbox } from '../wire/framing.mjs';
 import { onMessage } from '../platform.mjs';
 
 /**
@@ -143,8 +143,7 @@ export class Ports {
         if (data.ctl === CTL.LOAN_RETURN) actor.loanReturned(data.loan, data.buf, id);
         return;
       }
-      unpack(data, receive, bad, ret);
-      actor.wake();
+      actor.takeIn(data, receive, bad, ret);
     });
     // A port whose other end closes (a JS thread that connected with
     // ref.connect() and ended; Node says so, browsers may not) is a peer

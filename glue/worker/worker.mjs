@@ -3,7 +3,6 @@
 // memory of its own on `init`, and hands envelopes from the host to the
 // actor (actor.mjs). One actor per worker.
 import { HOST, CTL, isControl } from '../wire/protocol.mjs';
-import { unpack } from '../wire/framing.mjs';
 import { onMessage, hostPort, closeSelf } from '../platform.mjs';
 import { REQUIRED_EXPORTS } from './abi.mjs';
 import { WorkerActor } from './actor.mjs';
@@ -21,8 +20,7 @@ const returnFromHost = (loan, buf) => actor.loanReturned(loan, buf, HOST);
 onMessage(host, (data) => {
   if (isControl(data)) return control(data);
   if (!actor || actor.stopped) return;
-  unpack(data, receiveFromHost, badFromHost, returnFromHost);
-  actor.wake();
+  actor.takeIn(data, receiveFromHost, badFromHost, returnFromHost);
 });
 
 /** @param {import('../wire/protocol.mjs').InitCtl} msg */

@@ -405,6 +405,21 @@ describe('blobs built in place, loans, honest stats', () => {
     await lender.stop();
   });
 
+  test('a loan that comes home with the next call is handled in the same run of C as the call', async () => {
+    const lender = await sys.spawn('lender');
+    await lender.call('make', { size: 1 << 20 });
+    const r = await lender.call('get');
+    await lender.call('state'); // settled: C waits for its next message
+    const before = (await lender.stats()).runs;
+    release(r.data);
+    const st = await lender.call('state');
+    expect(st.rc).toBe(BLOB.HOME);
+    // One resume for the notice and the call together (two, when the
+    // notice woke C on its own and the call found it waiting again).
+    expect((await lender.stats()).runs - before).toBe(1);
+    await lender.stop();
+  });
+
   test('a released loan with nothing after it still goes home by the end of the turn', async () => {
     const lender = await sys.spawn('lender');
     await lender.call('make', { size: 4096 });
