@@ -50,10 +50,13 @@ function describe(x) {
  */
 export function recycle(x) {
   const buf = ArrayBuffer.isView(x) ? x.buffer : x;
-  if (typeof SharedArrayBuffer === 'function' && buf instanceof SharedArrayBuffer) {
+  // By tag, not instanceof: a buffer from another realm (an iframe, a vm
+  // context; a WebAssembly.Memory's) is still told apart right.
+  const tag = Object.prototype.toString.call(buf);
+  if (tag === '[object SharedArrayBuffer]') {
     throw new FerryError('EINVAL', 'recycle(): a SharedArrayBuffer is shared, not owned: it cannot be given back');
   }
-  if (!(buf instanceof ArrayBuffer)) throw new FerryError('EINVAL', `recycle() takes the Uint8Array (or ArrayBuffer) of a reply, got ${describe(x)}`);
+  if (tag !== '[object ArrayBuffer]') throw new FerryError('EINVAL', `recycle() takes the Uint8Array (or ArrayBuffer) of a reply, got ${describe(x)}`);
   if (isDetached(buf)) throw new FerryError('EINVAL', 'recycle(): this buffer is detached already (recycled, released or transferred before)');
   if (isBorrowed(buf)) throw new FerryError('EINVAL', 'recycle(): this buffer is on loan to this thread: give it back to its owner with release()');
   // Detached with structuredClone: the bytes move, uncopied, to a new
