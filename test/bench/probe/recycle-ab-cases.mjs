@@ -12,12 +12,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const r3 = (x) => Math.round(x * 1000) / 1000;
 
 /**
- * @param {{batches?: number, n?: number, warmup?: number}} opts
+ * @param {{batches?: number, n?: number, warmup?: number, only?: string}} opts
+ *   only: 'with' or 'without' runs that case alone (how much of one case's
+ *   time is the other's garbage being collected)
  * @returns {Promise<object>} medians in ms per round trip, the per-batch
  *   values, the median of per-pair ratios (with / without) and the pool's
  *   counters after
  */
-export async function abRecycle({ batches = 9, n = 10, warmup = 2 } = {}) {
+export async function abRecycle({ batches = 9, n = 10, warmup = 2, only = null } = {}) {
   const sys = await System.start({ module: new URL('../../../build/wasm/test-actors.wasm', import.meta.url) });
   try {
     const blobs = await sys.spawn('blobs');
@@ -46,7 +48,7 @@ export async function abRecycle({ batches = 9, n = 10, warmup = 2 } = {}) {
         return (performance.now() - t) / n;
       },
     };
-    const names = Object.keys(cases);
+    const names = Object.keys(cases).filter((k) => !only || k === only);
     const ms = { without: [], with: [] };
     const before = poolStats();
     for (let b = -warmup; b < batches; b++) {
@@ -59,10 +61,11 @@ export async function abRecycle({ batches = 9, n = 10, warmup = 2 } = {}) {
     const after = poolStats();
     emptyPool();
     await blobs.stop();
+    const med = (k) => (ms[k].length ? r3(median(ms[k])) : null);
     return {
-      batches, n, warmup,
-      msPerRoundTrip: { without: r3(median(ms.without)), with: r3(median(ms.with)) },
-      ratio: r3(median(ms.with.map((x, i) => x / ms.without[i]))),
+      batches, n, warmup, only,
+      msPerRoundTrip: { without: med('without'), with: med('with') },
+      ratio: only ? null : r3(median(ms.with.map((x, i) => x / ms.without[i]))),
       ms: { without: ms.without.map(r3), with: ms.with.map(r3) },
       pool: { recycled: after.recycled - before.recycled, reused: after.reused - before.reused },
     };
