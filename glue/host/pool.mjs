@@ -65,9 +65,10 @@ export function recycle(x) {
   // (test/bench/probe/recycle-detach.mjs, docs/runs/recycle-detach-*.json):
   // Node 20 has no ArrayBuffer.prototype.transfer, and structuredClone takes
   // 2-3 us; in Chromium a buffer made by transfer() posts as slowly as a
-  // fresh one (93 ms per round trip, against 2.5 ms after structuredClone,
-  // whose detach takes 40 us); in Firefox both round trips take 1.5 ms
-  // (transfer() 2.6 us, structuredClone 9.2 us). One way everywhere.
+  // fresh one (93 ms per round trip, against 2.5 ms after structuredClone;
+  // the detach itself read 20 and 40 us there, on a coarse clock); in
+  // Firefox both round trips take 1.5 ms (transfer() 2.6 us,
+  // structuredClone 9.2 us). So structuredClone everywhere.
   let fresh;
   try {
     fresh = structuredClone(buf, { transfer: [buf] });
