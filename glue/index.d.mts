@@ -84,6 +84,20 @@ export interface LoanStats {
   gaveBack: number;
 }
 
+/** This JS thread's pool of buffers given back with recycle() (one pool
+ * per thread, shared by every actor it talks to). */
+export interface RecycleStats {
+  /** Buffers recycle() took back (and detached), ever. */
+  recycled: number;
+  /** Envelopes written into a recycled buffer instead of a fresh one. */
+  reused: number;
+  /** Buffers let go: too small to keep (< 1 MiB), or beyond the bounds. */
+  dropped: number;
+  /** Buffers held now (at most 4), and their bytes (at most 128 MiB). */
+  pooled: number;
+  pooledBytes: number;
+}
+
 export interface ActorStats {
   /** Bytes across the wasm memory boundary, in and out (totals of copies). */
   bytesIn: number;
@@ -107,6 +121,8 @@ export interface ActorStats {
   ports: number;
   /** Calls this actor made that wait for their reply. */
   pendingCalls: number;
+  /** This thread's recycle() pool (not the actor's worker). */
+  recycle: RecycleStats;
 }
 
 /** Marks a buffer to be moved (as a blob), not copied. */
@@ -166,6 +182,13 @@ export function connect(port: MessagePort): Promise<RemoteActor>;
 export function release(buffer: ArrayBuffer | ArrayBufferView): void;
 /** Whether buffer is on loan to this thread now. */
 export function isBorrowed(buffer: ArrayBuffer | ArrayBufferView): boolean;
+/** Gives a reply's buffer back when done with it (a view's whole
+ * ArrayBuffer): it is detached at once, so every view of it is empty from
+ * then on, and a buffer of 1 MiB or more is reused for this thread's next
+ * envelope of its size. EINVAL for what is not an ArrayBuffer or a view
+ * of one, a SharedArrayBuffer, a detached buffer, one on loan here (use
+ * release()), or one the engine cannot detach. */
+export function recycle(buffer: ArrayBuffer | ArrayBufferView): void;
 
 export interface StartOptions {
   /** The .wasm built by ferry-build: its URL (or a path, in Node), its

@@ -20,6 +20,7 @@ export { peekHeader } from './wire/head.mjs';
 export { postItems } from './wire/framing.mjs';
 export { OutOfBand } from './serializer.mjs';
 export { release, isBorrowed } from './host/loans.mjs';
+export { recycle } from './host/pool.mjs';
 export { connect, RemoteActor } from './host/remote.mjs';
 
 /** Marks an ArrayBuffer (or a view covering a whole one) to be moved, not

@@ -6,6 +6,7 @@ import { FerryError } from '../wire/errors.mjs';
 import { Outbox } from '../wire/framing.mjs';
 import { encodeEnvelope, writer } from './envelope.mjs';
 import { isNode } from '../platform.mjs';
+import { takePooled, poolStats } from './pool.mjs';
 
 // What this turn posts to each worker leaves in one postMessage per worker
 // (framing.mjs, Outbox), flushed in a microtask: a loop of sends becomes
@@ -53,6 +54,8 @@ export class ActorRecord {
     this.typeFound = false;
     this.worker = worker;
     this.out = new Outbox(worker);
+    // Big envelopes go in buffers the application gave back (recycle()).
+    this.out.take = takePooled;
     this.dirty = false;
     /** @type {ActorRef|null} set once the actor runs */
     this.ref = null;
@@ -292,12 +295,14 @@ export class ActorRef {
   }
 
   /** Counters of the actor's worker: bytes and messages copied into and out
-   * of wasm memory, blobs held, mailbox length, memory size. */
+   * of wasm memory, blobs held, mailbox length, memory size; and `recycle`,
+   * this thread's pool of buffers given back (pool.mjs), read when the
+   * worker's counters arrive. */
   stats() {
     this.#sys._check(this.#a);
     return new Promise((resolve) => {
       const seq = this.#sys._corr();
-      this.#a.statsWaiters.set(seq, resolve);
+      this.#a.statsWaiters.set(seq, (st) => resolve({ ...st, recycle: poolStats() }));
       this.#a.control({ ctl: CTL.STATS, seq });
     });
   }

@@ -22,6 +22,7 @@ import { onMessage } from '../platform.mjs';
 import { encodeEnvelope, decodeEnvelope, writer, rejectUndecodable } from './envelope.mjs';
 import { borrowed, returnAll, forgetOwner } from './loans.mjs';
 import { awaitReply, callOptions } from './actor.mjs';
+import { takePooled } from './pool.mjs';
 
 /** The hello the System posts first on a connection's port. */
 export const HELLO = 'hello';
@@ -39,6 +40,8 @@ export class RemoteActor {
     this.#port = port;
     this.#status = hello.status;
     this.#out = new Outbox(port);
+    // Big envelopes go in buffers this thread gave back (recycle()).
+    this.#out.take = takePooled;
     /** The actor's id and type, and this thread's id as the actor sees it. */
     this.id = hello.actor;
     this.name = hello.name;

@@ -143,6 +143,9 @@ export class Outbox {
     // owner says so), reused for an envelope of the same size: a reply
     // usually has its call's size. Only ever sent back where it came from.
     this.spare = null;
+    // The host's only (null in workers): (n) => a buffer of n to 2n bytes
+    // the application gave back (host/pool.mjs, recycle()), or null.
+    this.take = null;
     /** Called with (item, error) for an item that could not be posted. */
     this.onFail = null;
   }
@@ -182,6 +185,9 @@ export class Outbox {
       if (buf && !w.segs && buf.byteLength === w.pos) {
         this.spare = null;
         w.copyTo(new Uint8Array(buf), 0);
+      } else if (!xfer && this.take && (buf = this.take(w.length))) {
+        this.#addInto(buf, w);
+        return;
       } else buf = w.toArrayBuffer();
       this.addItem(buf, xfer);
     } else {
@@ -189,6 +195,23 @@ export class Outbox {
       w.copyTo(this.pack, at);
       if (this.count >= MAX_BATCH) this.flush();
     }
+  }
+
+  // Writes the envelope in w into the first bytes of buf, a buffer given
+  // back (take) of up to twice its size, and queues it: as {e, n}, or
+  // plain when it fills buf. The tail is zeroed: buf may have carried a
+  // reply from another actor, and no bytes of one actor's message reach
+  // another (docs/wire-format.md).
+  #addInto(buf, w) {
+    const n = w.length;
+    const dst = new Uint8Array(buf);
+    w.copyTo(dst, 0);
+    if (buf.byteLength === n) {
+      this.addItem(buf, null);
+      return;
+    }
+    dst.fill(0, n);
+    this.addPartial(buf, n);
   }
 
   push(item, buf) {

@@ -60,7 +60,10 @@ export function makeImports(actor) {
         else heap8.set(u8, dst);
         // Its bytes are in wasm memory now: the buffer can carry our next
         // envelope back to where it came from (framing.mjs, Outbox.spare).
-        if (u8.byteOffset === 0 && u8.buffer.byteLength === len) {
+        // An envelope that starts its buffer has it to itself: a lone one,
+        // or {e, n} in a bigger buffer (the host's recycled buffers,
+        // host/pool.mjs, or a peer's reused one); packed ones start later.
+        if (u8.byteOffset === 0) {
           const out = ports.outFor(m.from);
           if (out) out.spare = u8.buffer;
         }

@@ -10,7 +10,7 @@
 //
 // Opened by hand (node test/browser/server.mjs, then
 // /test/browser/page.html?run=all) the page runs every scenario itself.
-import { System, transfer, release, isBorrowed, FerryError } from '/glue/index.mjs';
+import { System, transfer, release, recycle, isBorrowed, FerryError } from '/glue/index.mjs';
 
 const WASM = '/build/wasm/';
 const SCENARIO_TIMEOUT = 15000;
@@ -367,6 +367,54 @@ scenarios.memcap = async () => {
   return {
     detail: `got ${(r.got / MiB).toFixed(0)} MiB of 32; memory ${(st.memory / MiB).toFixed(2)} MiB; then down: ${reason.code} (${reason.name})`,
     value: { got: r.got, memory: st.memory, maxMemory: st.maxMemory, reason: { code: reason.code, name: reason.name } },
+  };
+};
+
+// recycle(): a loop of 4 MiB bytes round trips that gives each reply's
+// buffer back. The next request is written into it, the bytes stay right,
+// the old views are detached at once, and recycling one twice is EINVAL.
+scenarios.recycle = async () => {
+  const sys = needSystem('test');
+  step = 'spawn blobs';
+  const blobs = await sys.spawn('blobs');
+  const n = 4 << 20;
+  const rounds = 6;
+  const before = (await blobs.stats()).recycle;
+  let last = null;
+  let detached = true;
+  for (let i = 0; i < rounds; i++) {
+    step = `round trip ${i}`;
+    // Every byte differs from the last round's: a stale one would show.
+    const data = new Uint8Array(n).fill(i + 1);
+    for (let j = 0; j < n; j += 4093) data[j] = (j * 7 + i) & 255;
+    const r = await blobs.call('bytes', { data }, { timeout: 10000 });
+    check(r.data.length === n, `round trip ${i}: the reply should hold ${n} bytes, got ${r.data.length}`);
+    let bad = -1;
+    for (let j = 0; j < n && bad < 0; j++) if (r.data[j] !== data[j]) bad = j;
+    check(bad < 0, `round trip ${i}: the reply differs from what was sent at byte ${bad}`);
+    recycle(r.data);
+    detached = detached && r.data.length === 0 && r.data.buffer.byteLength === 0;
+    last = r.data;
+  }
+  check(detached, 'every recycled reply should be detached at once');
+  const after = (await blobs.stats()).recycle;
+  const reused = after.reused - before.reused;
+  // The first request finds the pool empty; one that grew by a byte (its
+  // corr) may find only a smaller buffer.
+  check(after.recycled - before.recycled === rounds && reused >= rounds - 2,
+    `${rounds} buffers should be recycled and at least ${rounds - 2} requests written into them, got ${show(before)} -> ${show(after)}`);
+  step = 'recycle() of a detached buffer';
+  let again = null;
+  try {
+    recycle(last);
+  } catch (e) {
+    again = e;
+  }
+  check(again instanceof FerryError && again.code === 'EINVAL', `recycling a detached buffer should throw a FerryError EINVAL, got ${again}`);
+  await blobs.stop();
+  return {
+    detail: `${rounds} × ${n >> 20} MiB round trips; ${reused} requests written into recycled buffers; old views detached`,
+    value: { rounds, reusedEnough: reused >= rounds - 2, detached, again: again.code },
   };
 };
 

@@ -2,7 +2,8 @@
 // driven by playwright-core) opens test/browser/page.html from a local
 // static server and runs the scenarios of test/browser/page.mjs, one test
 // each: echo (values of every kind), C↔C ping-pong, a blob moved there
-// and back, a trap, a struct decode error, shutdown. Console errors and
+// and back, a trap, a struct decode error, reply buffers given back with
+// recycle(), shutdown. Console errors and
 // uncaught errors of the page and its workers fail the test they happen
 // in. The page, with its results table, is saved to build/browser-test.png.
 //
@@ -183,6 +184,11 @@ describe('ferry in headless Chromium', () => {
     expect(r.value.reason).toEqual({ code: 'ENOMEM', name: 'Trap' });
   });
 
+  test('recycle(): 4 MiB round trips in the buffers of earlier replies; old views detached; twice is EINVAL', async () => {
+    const r = await scenario('recycle');
+    expect(r.value).toEqual({ rounds: 6, reusedEnough: true, detached: true, again: 'EINVAL' });
+  });
+
   test('shutdown ends every System', async () => {
     const r = await scenario('shutdown');
     expect(r.value.systems.sort()).toEqual(['echo', 'pingpong', 'test']);
@@ -197,8 +203,9 @@ describe('the same page in Firefox ESR', () => {
     const failed = posted.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}${r.step ? ` (at: ${r.step})` : ''}`);
     expect(failed).toEqual([]);
     expect(posted.results.map((r) => r.name)).toEqual(
-      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'reports', 'memcap', 'shutdown']);
+      ['start', 'echo', 'pingpong', 'blob', 'crash', 'structs', 'detach', 'loan', 'async', 'reports', 'memcap', 'recycle', 'shutdown']);
     const byName = Object.fromEntries(posted.results.map((r) => [r.name, r.value]));
+    expect(byName.recycle).toEqual({ rounds: 6, reusedEnough: true, detached: true, again: 'EINVAL' });
     expect(byName.detach).toEqual({ detachedAtReturn: true, bad: 'value.items[1].fn: functions cannot be sent' });
     expect(byName.loan).toEqual({ byte1: 10, lent: 2, home: 1, copies: 0 });
   }, 120000);

@@ -1,8 +1,8 @@
 // Compiled with tsc --noEmit by test/js/types.test.mjs: the declarations
 // in glue/*.d.ts must describe the API as documented.
 import {
-  System, transfer, FerryError, release, isBorrowed, connect,
-  type ActorRef, type DownReason, type RemoteActor, type ActorStats,
+  System, transfer, FerryError, release, recycle, isBorrowed, connect,
+  type ActorRef, type DownReason, type RemoteActor, type ActorStats, type RecycleStats,
 } from '../../glue/index.mjs';
 import { encode, decode, OutOfBand } from '../../glue/serializer.mjs';
 
@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   const copied: number = stats.copies.blobDup + stats.copiedBytes + stats.loans.out + stats.maxMemory - stats.memory;
   const chunk = await echo.call<{ data: Uint8Array }>('get');
   if (isBorrowed(chunk.data)) release(chunk.data);
+  else recycle(chunk.data);
+  const pool: RecycleStats = stats.recycle;
+  recycle(new ArrayBuffer(pool.pooled + pool.reused));
   echo.onerror = (e: FerryError) => console.log(e.to, e.messageType, e.corr, e.blobs?.length, copied);
   const port: MessagePort = echo.connect();
   const remote: RemoteActor = await connect(port);
