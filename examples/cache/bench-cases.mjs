@@ -21,7 +21,13 @@ export function key20() {
   for (let i = 0; ; i++) if (chunkSize(`big${i}`) === MiB20) return `big${i}`;
 }
 
-export async function hitVsTransfer({ module, batches = 15, n = 50 }) {
+/**
+ * place: optional, Node only (test/bench/placement.mjs): after the warm-up
+ * the threads this started (cache, origin, echo worker) are pinned away
+ * from the host's, on its CPU ('1cpu') or the other ('2cpu').
+ */
+export async function hitVsTransfer({ module, batches = 15, n = 50, place = null, warmupMs = 3000 }) {
+  const before = place?.snapshot();
   const sys = await System.start({ module });
   const echo = newWorker(new URL('./echo-worker.mjs', import.meta.url));
   try {
@@ -49,6 +55,15 @@ export async function hitVsTransfer({ module, batches = 15, n = 50 }) {
     };
     await time(hit); // the first is the miss that fills it
     await time(rt);
+    // Warm-up by time, like the runtime rows (test/bench/rt-cases.mjs): the
+    // engine tiers up the glue and the cache's wasm over the first few
+    // thousand hits, and one cold batch read 5-10x the warm time.
+    const t0 = performance.now();
+    while (performance.now() - t0 < warmupMs) {
+      await time(hit);
+      await time(rt);
+    }
+    const placed = place ? place.pin([], place.since(before)) : null;
     const f = [];
     const b = [];
     for (let i = 0; i < batches; i++) {
@@ -57,8 +72,9 @@ export async function hitVsTransfer({ module, batches = 15, n = 50 }) {
     }
     const st = await cache.call('drain', null, { timeout: 10000 });
     if (st.fills !== 1 || st.copies !== 0) throw new Error(`expected one fill and no copies, got ${JSON.stringify(st)}`);
-    return { ferry: median(f), baseline: median(b), detail: { n, batches, ferryBatches: f, baselineBatches: b, hits: st.hits } };
+    return { ferry: median(f), baseline: median(b), detail: { n, batches, ferryBatches: f, baselineBatches: b, hits: st.hits, ...(placed ? { placement: placed } : {}) } };
   } finally {
+    place?.reset();
     echo.terminate();
     await sys.shutdown();
   }

@@ -5,7 +5,6 @@ import { KIND, CTL } from '../wire/protocol.mjs';
 import { FerryError } from '../wire/errors.mjs';
 import { Outbox } from '../wire/framing.mjs';
 import { encodeEnvelope, writer } from './envelope.mjs';
-import { isNode } from '../platform.mjs';
 import { takePooled, poolStats } from './pool.mjs';
 
 // What this turn posts to each worker leaves in one postMessage per worker
@@ -20,9 +19,14 @@ let flushQueued = false;
 // for the end of the turn (a macrotask), whichever comes first.
 let lateQueued = false;
 const later = typeof setImmediate === 'function' ? setImmediate : (fn) => setTimeout(fn, 0);
-// Where detaching a buffer without posting it is cheap: Node's
-// structuredClone with transfer (2-3 us; browsers: see envelope.mjs).
-const DETACH_CHEAP = isNode && typeof structuredClone === 'function';
+// Where detaching a buffer without posting it is cheap: structuredClone
+// with transfer moves the memory without copying it (Node 2-3 us; Firefox
+// 2.6 us; in Chromium and Firefox a 20 MiB buffer detached that way posts
+// as fast as one posted straight away, test/bench/probe/detach.mjs and
+// docs/runs/detach-*.json). Not ArrayBuffer.prototype.transfer: in
+// Chromium a buffer from transfer() posts like a fresh one (77 ms per
+// 20 MiB round trip against 1.5).
+const DETACH_CHEAP = typeof structuredClone === 'function';
 
 function flushAll() {
   flushQueued = false;
@@ -105,11 +109,11 @@ export class ActorRecord {
 
   /**
    * A lent buffer goes home (release(), loans.mjs). It is detached here at
-   * once, as release() promises; in Node it then waits in the outbox and
+   * once, as release() promises; it then waits in the outbox and
    * travels with the next envelope to this actor (a cache client's next
    * get, typically): one postMessage and one wake of the actor instead of
-   * two. Where detaching without posting costs more than the post
-   * (browsers), it is posted at once, on its own.
+   * two. Where there is no structuredClone to detach it with, it is posted
+   * at once, on its own.
    */
   returnLoan(loan, buf) {
     if (!DETACH_CHEAP) {

@@ -1,6 +1,9 @@
 // cache.mjs - the cache demo's rows of `npm run bench` (examples/cache):
-//   cache.hit_vs_transfer.{node,chromium}   a loan-mode hit of a 20 MiB
-//       chunk (get + release) vs a raw transfer round trip of 20 MiB; <= 1.5
+//   cache.hit_vs_transfer.{node.1cpu,node.2cpu,chromium.1cpu,firefox.1cpu}
+//       a loan-mode hit of a 20 MiB chunk (get + release) vs a raw transfer
+//       round trip of 20 MiB; <= 1.5. Pinned like the runtime's latency
+//       rows: unpinned, the raw baseline read 0.025 ms in one run and
+//       0.415 ms in the next, with where its echo worker landed.
 //   cache.throughput_vs_clone.{node,chromium}  chunks/s of the demo's
 //       workload against ferry (loan mode) vs the structured-clone JS cache,
 //       with the clients' verification off so that the row measures the
@@ -12,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pinnedExecutable } from './pin-browser.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODULE = 'build/wasm/cache.wasm';
@@ -30,11 +34,14 @@ function needModule(ctx) {
   if (!fs.existsSync(path.join(ROOT, MODULE))) throw new ctx.BenchError(`missing ${MODULE}: ${ctx.HOW_TO_BUILD}`);
 }
 
-function rows(suffix, wanted, measured, ctx) {
+const baseOf = (id) => Object.keys(DEFS).find((b) => id.startsWith(`${b}.`));
+
+function rows(wanted, measured, ctx) {
   return wanted.map((id) => {
-    const base = id.slice(0, -suffix.length);
-    const m = measured[base];
-    const def = { id, ...DEFS[base] };
+    const base = baseOf(id);
+    const m = measured[id] ?? measured[base];
+    const placed = m?.detail?.placement;
+    const def = { id, ...DEFS[base], ...(placed ? { placement: placed.placement } : {}) };
     // The hit row's batches alternate with the baseline's: pair them.
     const samples = m?.detail?.ferryBatches ? { ferry: m.detail.ferryBatches, baseline: m.detail.baselineBatches } : null;
     return m ? ctx.makeRow(def, m.ferry, m.baseline, m.detail, samples) : ctx.makeRow(def, null, null, { error: measured.error || 'not measured' });
@@ -45,15 +52,20 @@ const round = (x) => Math.round(x * 1000) / 1000;
 
 export const cacheNodeProvider = {
   name: 'cache.node',
-  rows: ['cache.hit_vs_transfer.node', 'cache.throughput_vs_clone.node'],
+  rows: ['cache.hit_vs_transfer.node.1cpu', 'cache.hit_vs_transfer.node.2cpu', 'cache.throughput_vs_clone.node'],
   async run(wanted, ctx) {
     needModule(ctx);
     const out = {};
-    if (wanted.includes('cache.hit_vs_transfer.node')) {
+    for (const mode of ['1cpu', '2cpu']) {
+      const id = `cache.hit_vs_transfer.node.${mode}`;
+      if (!wanted.includes(id)) continue;
       const { hitVsTransfer } = await import('../../examples/cache/bench-cases.mjs');
-      ctx.log('node: cache hit of 20 MiB vs raw transfer');
-      const r = await hitVsTransfer({ module: new URL(`../../${MODULE}`, import.meta.url), batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 20 : 50 });
-      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
+      const { makePlacement } = await import('./placement.mjs');
+      const place = makePlacement(mode, ctx.log);
+      if (place.why) ctx.log(`node.${mode}: cannot pin threads (${place.why}); the cache hit row runs unpinned`);
+      ctx.log(`node.${mode}: cache hit of 20 MiB vs raw transfer`);
+      const r = await hitVsTransfer({ module: new URL(`../../${MODULE}`, import.meta.url), batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 20 : 50, place, warmupMs: ctx.opts.quick ? 1000 : 3000 });
+      out[id] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
     }
     if (wanted.includes('cache.throughput_vs_clone.node')) {
       const { runFerry, runBaseline } = await import('../../examples/cache/workload.mjs');
@@ -67,13 +79,13 @@ export const cacheNodeProvider = {
         detail: { seconds: o.seconds, ferry: { chunks: f.chunks, hitRatio: f.hitRatio, hit: f.latencyMs.hit, copies: f.cache.copies }, baseline: { chunks: b.chunks, hitRatio: b.hitRatio, hit: b.latencyMs.hit } },
       };
     }
-    return rows('.node', wanted, out, ctx);
+    return rows(wanted, out, ctx);
   },
 };
 
 export const cacheChromiumProvider = {
   name: 'cache.chromium',
-  rows: ['cache.hit_vs_transfer.chromium', 'cache.throughput_vs_clone.chromium', 'cache.frame_gap_p99.chromium'],
+  rows: ['cache.hit_vs_transfer.chromium.1cpu', 'cache.throughput_vs_clone.chromium', 'cache.frame_gap_p99.chromium'],
   async run(wanted, ctx) {
     needModule(ctx);
     const out = {};
@@ -83,11 +95,14 @@ export const cacheChromiumProvider = {
       ({ chromium } = await import('playwright-core'));
     } catch (e) {
       ctx.log(`chromium: ${e.message}; the cache rows are left empty`);
-      return rows('.chromium', wanted, { error: e.message }, ctx);
+      return rows(wanted, { error: e.message }, ctx);
     }
     const { startWebServer } = await import('../../examples/cache/web/serve.mjs');
     const server = await startWebServer();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // The hit row in a browser pinned to one CPU (pin-browser.mjs), the
+    // demo page's rows in one that is not: they measure the whole app.
+    const pin = pinnedExecutable(CHROMIUM);
+    let browser = null;
     try {
       const open = async (qs) => {
         const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
@@ -98,15 +113,20 @@ export const cacheChromiumProvider = {
         await page.waitForFunction(() => window.ferryDemo, null, { timeout: 30000 });
         return { page, errors };
       };
-      if (wanted.includes('cache.hit_vs_transfer.chromium')) {
-        ctx.log('chromium: cache hit of 20 MiB vs raw transfer');
+      if (wanted.includes('cache.hit_vs_transfer.chromium.1cpu')) {
+        if (pin.why) ctx.log(`chromium.1cpu: cannot pin the browser (${pin.why}); the cache hit row runs unpinned`);
+        ctx.log('chromium.1cpu: cache hit of 20 MiB vs raw transfer');
+        browser = await chromium.launch({ executablePath: pin.path, args: CHROMIUM_ARGS });
         const { page, errors } = await open('?idle=1');
-        const r = await page.evaluate((o) => window.ferryDemo.hitBench(o), { batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 10 : 30 });
+        const r = await page.evaluate((o) => window.ferryDemo.hitBench(o), { batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 10 : 30, warmupMs: ctx.opts.quick ? 1000 : 3000 });
         if (errors.length) throw new Error(errors.join('; '));
-        out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
+        out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, placement: pin.placement } };
         await page.close();
+        await browser.close();
+        browser = null;
       }
       if (wanted.some((id) => /throughput|frame_gap/.test(id))) {
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
         const seconds = ctx.opts.quick ? 3 : 6;
         ctx.log(`chromium: the demo page, ${seconds} s against ferry, then against the clone cache`);
         const { page, errors } = await open(`?seconds=${seconds}&verify=0`);
@@ -126,10 +146,11 @@ export const cacheChromiumProvider = {
       ctx.log(`chromium: ${e.message}`);
       out.error = e.message;
     } finally {
-      await browser.close();
+      await browser?.close();
       await server.close();
+      pin.dispose();
     }
-    return rows('.chromium', wanted, out, ctx);
+    return rows(wanted, out, ctx);
   },
 };
 
@@ -138,7 +159,7 @@ export const cacheChromiumProvider = {
 // demo page driven by Playwright, which cannot drive Debian's Firefox.
 export const cacheFirefoxProvider = {
   name: 'cache.firefox',
-  rows: ['cache.hit_vs_transfer.firefox'],
+  rows: ['cache.hit_vs_transfer.firefox.1cpu'],
   async run(wanted, ctx) {
     needModule(ctx);
     const out = {};
@@ -146,18 +167,20 @@ export const cacheFirefoxProvider = {
     const { startServer } = await import('./serve.mjs');
     if (!fs.existsSync(FIREFOX)) {
       ctx.log(`firefox: no Firefox at ${FIREFOX}; the cache row is left empty`);
-      return rows('.firefox', wanted, { error: `no Firefox at ${FIREFOX}` }, ctx);
+      return rows(wanted, { error: `no Firefox at ${FIREFOX}` }, ctx);
     }
     const server = await startServer({ root: ROOT });
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-home-'));
     const savedHome = process.env.HOME;
     process.env.HOME = home; // see runtime.mjs
+    const pin = pinnedExecutable(FIREFOX);
     try {
-      ctx.log('firefox: cache hit of 20 MiB vs raw transfer');
+      if (pin.why) ctx.log(`firefox.1cpu: cannot pin the browser (${pin.why}); the cache hit row runs unpinned`);
+      ctx.log('firefox.1cpu: cache hit of 20 MiB vs raw transfer');
       const { FIREFOX_BENCH_PREFS } = await import('./runtime.mjs');
-      const r = await runInFirefox(`${server.url}/test/bench/cache-bench.html${ctx.opts.quick ? '?quick=1' : ''}`, { timeoutMs: 300_000, prefs: FIREFOX_BENCH_PREFS });
+      const r = await runInFirefox(`${server.url}/test/bench/cache-bench.html${ctx.opts.quick ? '?quick=1' : ''}`, { firefox: pin.path, timeoutMs: 300_000, prefs: FIREFOX_BENCH_PREFS });
       if (!r || r.error) throw new Error(r?.error ?? 'the page reported nothing');
-      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, userAgent: r.userAgent } };
+      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, userAgent: r.userAgent, placement: pin.placement } };
     } catch (e) {
       ctx.log(`firefox: ${String(e.message).split('\n')[0]}`);
       out.error = String(e.message).split('\n')[0];
@@ -166,8 +189,9 @@ export const cacheFirefoxProvider = {
       else process.env.HOME = savedHome;
       fs.rmSync(home, { recursive: true, force: true });
       await server.close();
+      pin.dispose();
     }
-    return rows('.firefox', wanted, out, ctx);
+    return rows(wanted, out, ctx);
   },
 };
 

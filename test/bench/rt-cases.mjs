@@ -367,9 +367,10 @@ async function partialReuse(cfg, log) {
   return { ferry: res.reuse, baseline: res.fresh, per: k };
 }
 
-async function stream16(sys, cfg, log) {
-  const counter = await sys.spawn('counter');
-  const js = jsWorker();
+async function stream16(sys, cfg, log, place) {
+  const { value: counter, tids: counterT } = await tracked(place, () => sys.spawn('counter'));
+  const { value: js, tids: jsT } = await tracked(place, startedJsWorker);
+  const placed = pinPair(place, [], [...counterT, ...jsT]);
   const n = cfg.streamn;
   let sent = 0;
   const res = await alternate([
@@ -394,9 +395,10 @@ async function stream16(sys, cfg, log) {
       return us;
     } },
   ], { warmup: cfg.warmup, warmupMs: cfg.warmupMs, batches: cfg.batches, log, label: `stream16 (${n} messages a batch, us per message)` });
+  place?.reset();
   await counter.stop();
   await js.terminate();
-  return { ferry: res.ferry, baseline: res.raw, per: n };
+  return { ferry: res.ferry, baseline: res.raw, per: n, placed };
 }
 
 async function spawn8(sys, cfg, log) {
@@ -485,8 +487,8 @@ export async function measure({ rows, quick = false, log = () => {}, place = nul
       row('rt16m.partial_reuse', r.ferry, r.baseline, r.per);
     }
     if (want.has('stream16.throughput_vs_raw')) {
-      const r = await stream16(sys, cfg, log);
-      row('stream16.throughput_vs_raw', r.ferry, r.baseline, r.per);
+      const r = await stream16(sys, cfg, log, place);
+      row('stream16.throughput_vs_raw', r.ferry, r.baseline, r.per, placedDetail(r.placed));
     }
     if (want.has('spawn8_vs_js')) {
       const r = await spawn8(sys, cfg, log);
