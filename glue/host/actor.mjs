@@ -26,7 +26,7 @@ const later = typeof setImmediate === 'function' ? setImmediate : (fn) => setTim
 // docs/runs/detach-*.json). Not ArrayBuffer.prototype.transfer: in
 // Chromium a buffer from transfer() posts like a fresh one (77 ms per
 // 20 MiB round trip against 1.5).
-const DETACH_CHEAP = typeof structuredClone === 'function';
+const DETACH_CHEAP = typeof structuredClone === 'function' && typeof process !== 'undefined';
 
 function flushAll() {
   flushQueued = false;

@@ -4,24 +4,26 @@
 // Holding it here also means it cannot be lost to the garbage collector
 // while it is out: the owner always gets it back or is told.
 import { FerryError } from '../wire/errors.mjs';
+import { Deadlines } from '../wire/deadlines.mjs';
 
-/** @typedef {{owner: import('./actor.mjs').ActorRecord, loan: number, timer: any}} Loan */
+/** @typedef {{owner: import('./actor.mjs').ActorRecord, loan: number}} Loan */
 
 /** @type {Map<ArrayBuffer, Loan>} */
 const book = new Map();
+// Loans with a deadline go home by themselves then (one timer for all).
+const due = new Deadlines((buf) => giveBack(buf));
 
 /** Records that buf was lent to us by actor record `owner` under id loan. */
 export function borrowed(buf, owner, loan, deadlineMs) {
-  const entry = { owner, loan, timer: null };
-  if (deadlineMs > 0) entry.timer = setTimeout(() => giveBack(buf), deadlineMs);
-  book.set(buf, entry);
+  book.set(buf, { owner, loan });
+  if (deadlineMs > 0) due.add(buf, deadlineMs);
 }
 
 function giveBack(buf) {
   const entry = book.get(buf);
   if (!entry) return false;
   book.delete(buf);
-  if (entry.timer) clearTimeout(entry.timer);
+  due.delete(buf);
   if (entry.owner.state !== 'down') {
     // Detached here at once: the borrower's views of it are dead from now
     // on (ActorRecord.returnLoan, RemoteActor.returnLoan).
@@ -65,7 +67,7 @@ export function returnAll(a) {
 export function forgetOwner(a) {
   for (const [buf, e] of book) {
     if (e.owner !== a) continue;
-    if (e.timer) clearTimeout(e.timer);
+    due.delete(buf);
     book.delete(buf);
   }
 }

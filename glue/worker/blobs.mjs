@@ -16,6 +16,7 @@
 // borrower goes down first, the owner's entry is LOST (and comes back to
 // life if the buffer still arrives).
 import { BLOB } from './abi.mjs';
+import { Deadlines } from '../wire/deadlines.mjs';
 
 // How long after a loan's deadline the owner waits for the buffer before it
 // calls the loan lost (the borrower returns it at the deadline).
@@ -28,7 +29,6 @@ const OVERDUE_GRACE_MS = 2000;
  * @property {number} lend a pending lend: its deadline in ms (0: none), -1 none
  * @property {number} loan loan id (LENT/LOST: ours; BORROWED: the owner's)
  * @property {number} peer LENT/LOST: the borrower; BORROWED: the owner
- * @property {any} timer BORROWED with a deadline: the timer that returns it
  */
 
 export class Blobs {
@@ -36,6 +36,11 @@ export class Blobs {
   #next = 1; // 0 is FERRY_BLOB_NONE
   #nextLoan = 1;
   #lent = new Map(); // our loan id -> handle
+  // Deadlines (deadlines.mjs: one timer for all): a borrowed blob goes home
+  // at its deadline; a loan of ours not back some time after its deadline
+  // is lost.
+  #borrowedDue = new Deadlines((h) => this.free(h));
+  #lentDue = new Deadlines((loan) => this.#overdue(loan));
 
   /**
    * @param {object} hooks
@@ -70,7 +75,7 @@ export class Blobs {
     const n = list ? list.length : 0;
     if (!n) return 0;
     const base = this.#next;
-    for (let i = 0; i < n; i++) this.#map.set(this.#next++, { buf: list[i], state: BLOB.HOME, lend: -1, loan: 0, peer: 0, timer: null });
+    for (let i = 0; i < n; i++) this.#map.set(this.#next++, { buf: list[i], state: BLOB.HOME, lend: -1, loan: 0, peer: 0 });
     for (let j = 0; loans && j + 2 < loans.length; j += 3) {
       const h = base + loans[j];
       const e = this.#map.get(h);
@@ -79,14 +84,14 @@ export class Blobs {
       e.loan = loans[j + 1];
       e.peer = from;
       this.stats.borrowed++;
-      if (loans[j + 2] > 0) e.timer = setTimeout(() => this.free(h), loans[j + 2]);
+      if (loans[j + 2] > 0) this.#borrowedDue.add(h, loans[j + 2]);
     }
     return base;
   }
 
   /** Holds one new buffer of ours; returns its handle. */
   add(buf) {
-    this.#map.set(this.#next, { buf, state: BLOB.HOME, lend: -1, loan: 0, peer: 0, timer: null });
+    this.#map.set(this.#next, { buf, state: BLOB.HOME, lend: -1, loan: 0, peer: 0 });
     return this.#next++;
   }
 
@@ -142,7 +147,7 @@ export class Blobs {
         // The borrower's side enforces the deadline; if nothing has come
         // back some time after it (the borrower vanished without a word, a
         // JS thread that ended), the owner is told it is lost.
-        if (e.lend > 0) e.timer = setTimeout(() => this.#overdue(h, id), e.lend + OVERDUE_GRACE_MS);
+        if (e.lend > 0) this.#lentDue.add(id, e.lend + OVERDUE_GRACE_MS);
         e.lend = -1;
         this.#lent.set(id, h);
         this.stats.lent++;
@@ -156,11 +161,14 @@ export class Blobs {
     const e = this.#map.get(h);
     if (!e) return;
     this.#map.delete(h);
-    if (e.timer) clearTimeout(e.timer);
     if (e.state === BLOB.BORROWED) {
+      this.#borrowedDue.delete(h);
       this.stats.gaveBack++;
       this.hooks.giveBack(e.peer, e.loan, e.buf);
-    } else if (e.state === BLOB.LENT || e.state === BLOB.LOST) this.#lent.delete(e.loan);
+    } else if (e.state === BLOB.LENT || e.state === BLOB.LOST) {
+      this.#lent.delete(e.loan);
+      this.#lentDue.delete(e.loan);
+    }
   }
 
   /** A buffer we lent came back from peer `from`. False when we no
@@ -175,8 +183,7 @@ export class Blobs {
     if (e.peer !== from) return false;
     if (!(buf instanceof ArrayBuffer) || buf.byteLength !== e.size) return false;
     this.#lent.delete(loan);
-    if (e.timer) clearTimeout(e.timer);
-    e.timer = null;
+    this.#lentDue.delete(loan);
     const borrower = e.peer;
     e.buf = buf;
     e.state = BLOB.HOME;
@@ -193,15 +200,15 @@ export class Blobs {
     const h = this.#lent.get(loan);
     if (h === undefined) return;
     this.#lent.delete(loan);
+    this.#lentDue.delete(loan);
     const e = this.#map.get(h);
-    if (e.timer) clearTimeout(e.timer);
-    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0, timer: null });
+    Object.assign(e, { buf, state: BLOB.HOME, loan: 0, peer: 0 });
   }
 
-  #overdue(h, loan) {
-    const e = this.#map.get(h);
+  #overdue(loan) {
+    const h = this.#lent.get(loan);
+    const e = h === undefined ? null : this.#map.get(h);
     if (!e || e.state !== BLOB.LENT || e.loan !== loan) return;
-    e.timer = null;
     e.state = BLOB.LOST;
     this.stats.lost++;
     this.hooks.notify('ferry.loan.lost', h, e.peer);
@@ -212,8 +219,7 @@ export class Blobs {
     for (const h of this.#lent.values()) {
       const e = this.#map.get(h);
       if (e.peer !== id || e.state !== BLOB.LENT) continue;
-      if (e.timer) clearTimeout(e.timer);
-      e.timer = null;
+      this.#lentDue.delete(e.loan);
       e.state = BLOB.LOST;
       this.stats.lost++;
       this.hooks.notify('ferry.loan.lost', h, id);

@@ -1,9 +1,9 @@
 // cache.mjs - the cache demo's rows of `npm run bench` (examples/cache):
-//   cache.hit_vs_transfer.{node.1cpu,node.2cpu,chromium.1cpu,firefox.1cpu}
+//   cache.hit_vs_transfer.{node.1cpu,node.2cpu,chromium,firefox}
 //       a loan-mode hit of a 20 MiB chunk (get + release) vs a raw transfer
-//       round trip of 20 MiB; <= 1.5. Pinned like the runtime's latency
-//       rows: unpinned, the raw baseline read 0.025 ms in one run and
-//       0.415 ms in the next, with where its echo worker landed.
+//       round trip of 20 MiB; <= 1.5. In Node pinned like the runtime's
+//       latency rows: unpinned, the raw baseline read 0.025 ms in one run
+//       and 0.415 ms in the next, with where its echo worker landed.
 //   cache.throughput_vs_clone.{node,chromium}  chunks/s of the demo's
 //       workload against ferry (loan mode) vs the structured-clone JS cache,
 //       with the clients' verification off so that the row measures the
@@ -15,7 +15,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pinnedExecutable } from './pin-browser.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODULE = 'build/wasm/cache.wasm';
@@ -85,7 +84,7 @@ export const cacheNodeProvider = {
 
 export const cacheChromiumProvider = {
   name: 'cache.chromium',
-  rows: ['cache.hit_vs_transfer.chromium.1cpu', 'cache.throughput_vs_clone.chromium', 'cache.frame_gap_p99.chromium'],
+  rows: ['cache.hit_vs_transfer.chromium', 'cache.throughput_vs_clone.chromium', 'cache.frame_gap_p99.chromium'],
   async run(wanted, ctx) {
     needModule(ctx);
     const out = {};
@@ -99,10 +98,7 @@ export const cacheChromiumProvider = {
     }
     const { startWebServer } = await import('../../examples/cache/web/serve.mjs');
     const server = await startWebServer();
-    // The hit row in a browser pinned to one CPU (pin-browser.mjs), the
-    // demo page's rows in one that is not: they measure the whole app.
-    const pin = pinnedExecutable(CHROMIUM);
-    let browser = null;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const open = async (qs) => {
         const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
@@ -113,20 +109,15 @@ export const cacheChromiumProvider = {
         await page.waitForFunction(() => window.ferryDemo, null, { timeout: 30000 });
         return { page, errors };
       };
-      if (wanted.includes('cache.hit_vs_transfer.chromium.1cpu')) {
-        if (pin.why) ctx.log(`chromium.1cpu: cannot pin the browser (${pin.why}); the cache hit row runs unpinned`);
-        ctx.log('chromium.1cpu: cache hit of 20 MiB vs raw transfer');
-        browser = await chromium.launch({ executablePath: pin.path, args: CHROMIUM_ARGS });
+      if (wanted.includes('cache.hit_vs_transfer.chromium')) {
+        ctx.log('chromium: cache hit of 20 MiB vs raw transfer');
         const { page, errors } = await open('?idle=1');
         const r = await page.evaluate((o) => window.ferryDemo.hitBench(o), { batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 10 : 30, warmupMs: ctx.opts.quick ? 1000 : 3000 });
         if (errors.length) throw new Error(errors.join('; '));
-        out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, placement: pin.placement } };
+        out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
         await page.close();
-        await browser.close();
-        browser = null;
       }
       if (wanted.some((id) => /throughput|frame_gap/.test(id))) {
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
         const seconds = ctx.opts.quick ? 3 : 6;
         ctx.log(`chromium: the demo page, ${seconds} s against ferry, then against the clone cache`);
         const { page, errors } = await open(`?seconds=${seconds}&verify=0`);
@@ -146,9 +137,8 @@ export const cacheChromiumProvider = {
       ctx.log(`chromium: ${e.message}`);
       out.error = e.message;
     } finally {
-      await browser?.close();
+      await browser.close();
       await server.close();
-      pin.dispose();
     }
     return rows(wanted, out, ctx);
   },
@@ -159,7 +149,7 @@ export const cacheChromiumProvider = {
 // demo page driven by Playwright, which cannot drive Debian's Firefox.
 export const cacheFirefoxProvider = {
   name: 'cache.firefox',
-  rows: ['cache.hit_vs_transfer.firefox.1cpu'],
+  rows: ['cache.hit_vs_transfer.firefox'],
   async run(wanted, ctx) {
     needModule(ctx);
     const out = {};
@@ -173,14 +163,12 @@ export const cacheFirefoxProvider = {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-home-'));
     const savedHome = process.env.HOME;
     process.env.HOME = home; // see runtime.mjs
-    const pin = pinnedExecutable(FIREFOX);
     try {
-      if (pin.why) ctx.log(`firefox.1cpu: cannot pin the browser (${pin.why}); the cache hit row runs unpinned`);
-      ctx.log('firefox.1cpu: cache hit of 20 MiB vs raw transfer');
+      ctx.log('firefox: cache hit of 20 MiB vs raw transfer');
       const { FIREFOX_BENCH_PREFS } = await import('./runtime.mjs');
-      const r = await runInFirefox(`${server.url}/test/bench/cache-bench.html${ctx.opts.quick ? '?quick=1' : ''}`, { firefox: pin.path, timeoutMs: 300_000, prefs: FIREFOX_BENCH_PREFS });
+      const r = await runInFirefox(`${server.url}/test/bench/cache-bench.html${ctx.opts.quick ? '?quick=1' : ''}`, { timeoutMs: 300_000, prefs: FIREFOX_BENCH_PREFS });
       if (!r || r.error) throw new Error(r?.error ?? 'the page reported nothing');
-      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, userAgent: r.userAgent, placement: pin.placement } };
+      out['cache.hit_vs_transfer'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: { ...r.detail, userAgent: r.userAgent } };
     } catch (e) {
       ctx.log(`firefox: ${String(e.message).split('\n')[0]}`);
       out.error = String(e.message).split('\n')[0];
@@ -189,7 +177,6 @@ export const cacheFirefoxProvider = {
       else process.env.HOME = savedHome;
       fs.rmSync(home, { recursive: true, force: true });
       await server.close();
-      pin.dispose();
     }
     return rows(wanted, out, ctx);
   },

@@ -3,14 +3,16 @@
 // (measured in this Node process; the latency rows and the stream as
 // .node.1cpu and .node.2cpu, threads pinned), .chromium (headless Chromium
 // driven by playwright-core) and .firefox (headless firefox-esr,
-// test/browser/firefox.mjs); the latency rows also as .chromium.1cpu and
-// .firefox.1cpu, the whole browser on one CPU (pin-browser.mjs). The
-// measurements themselves are in rt-cases.mjs, shared by all of them.
+// test/browser/firefox.mjs). The measurements themselves are in
+// rt-cases.mjs, shared by all of them. Browsers run unpinned: a page
+// cannot pin its workers, and the whole browser under taskset on one CPU
+// was tried and dropped, being slower and no steadier (a 16 B call 137 us
+// instead of 71 in Chromium, its ratio's interval as wide:
+// docs/runs/browser-1cpu-quick.json).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pinnedExecutable } from './pin-browser.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -37,7 +39,7 @@ function toRows(wanted, measured, defs, ctx, extraDetail = {}) {
     const base = baseOf(id);
     const def = defs.find((d) => d.id === base);
     const m = measured[base];
-    const placed = extraDetail.placement ?? m?.detail?.placement;
+    const placed = m?.detail?.placement;
     const rowDef = {
       id,
       unit: def.unit,
@@ -100,35 +102,17 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-firs
 
 export const chromiumRuntimeProvider = {
   name: 'runtime.chromium',
-  rows: [...BASE_IDS.map((id) => `${id}.chromium`), ...LATENCY_IDS.map((id) => `${id}.chromium.1cpu`)],
-  async run(wanted, ctx) {
-    needModule(ctx);
-    const plain = wanted.filter((id) => id.endsWith('.chromium'));
-    const pinned = wanted.filter((id) => id.endsWith('.chromium.1cpu'));
-    const rows = [];
-    if (plain.length) rows.push(...(await runChromium(plain, CHROMIUM, null, ctx)));
-    if (pinned.length) {
-      const pin = pinnedExecutable(CHROMIUM);
-      if (pin.why) ctx.log(`chromium.1cpu: cannot pin the browser (${pin.why}); these rows run unpinned`);
-      try {
-        rows.push(...(await runChromium(pinned, pin.path, pin.placement, ctx)));
-      } finally {
-        pin.dispose();
-      }
-    }
-    return wanted.map((id) => rows.find((r) => r.id === id));
-  },
+  rows: BASE_IDS.map((id) => `${id}.chromium`),
+  run: (wanted, ctx) => runChromium(wanted, ctx),
 };
 
-// The rows `wanted` in one Chromium started from `exe` (the browser, or a
-// script that starts it pinned: placement says which), a page per group.
-async function runChromium(wanted, exe, placement, ctx) {
+// The rows `wanted` in one headless Chromium, a page per group.
+async function runChromium(wanted, ctx) {
+  needModule(ctx);
   const { RT_ROWS } = await import('./rt-cases.mjs');
-  const tag = placement ? 'chromium.1cpu' : 'chromium';
-  const extra = placement ? { placement } : {};
   const fail = (why) => {
-    ctx.log(`${tag}: ${why}; its rows are left empty`);
-    return toRows(wanted, {}, RT_ROWS, ctx, { error: why, ...extra });
+    ctx.log(`chromium: ${why}; its rows are left empty`);
+    return toRows(wanted, {}, RT_ROWS, ctx, { error: why });
   };
   if (!fs.existsSync(CHROMIUM)) return fail(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set FERRY_CHROMIUM)`);
   let chromium;
@@ -141,7 +125,7 @@ async function runChromium(wanted, exe, placement, ctx) {
   const server = await startServer({ root: ROOT });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   } catch (e) {
     await server.close();
     return fail(`Chromium did not start: ${e.message.split('\n')[0]}`);
@@ -154,7 +138,7 @@ async function runChromium(wanted, exe, placement, ctx) {
       const errors = [];
       page.on('console', (m) => {
         const text = m.text();
-        if (text.startsWith('bench: ')) ctx.log(`${tag}: ${text.slice(7)}`);
+        if (text.startsWith('bench: ')) ctx.log(`chromium: ${text.slice(7)}`);
         else if (m.type() === 'error') errors.push(text);
       });
       page.on('pageerror', (e) => errors.push(e.message));
@@ -172,22 +156,22 @@ async function runChromium(wanted, exe, placement, ctx) {
           }),
         ]).finally(() => clearTimeout(timer));
         if (out.error) throw new Error(`${out.error}${errors.length ? ` (page errors: ${errors.join('; ')})` : ''}`);
-        ctx.env.builds[`runtime.${tag}`] ??= {
+        ctx.env.builds['runtime.chromium'] ??= {
           module: MODULE, browser: `Chromium ${browser.version()}`, userAgent: out.userAgent,
-          hardwareConcurrency: out.hardwareConcurrency, cfg: out.cfg, args: CHROMIUM_ARGS, ...extra,
+          hardwareConcurrency: out.hardwareConcurrency, cfg: out.cfg, args: CHROMIUM_ARGS,
         };
         Object.assign(results, out.results);
       } catch (e) {
         const why = e.message.split('\n').slice(0, 3).join(' ');
-        ctx.log(`${tag}: ${why}; these rows are left empty`);
+        ctx.log(`chromium: ${why}; these rows are left empty`);
         for (const id of group) failed[id] = why;
       } finally {
         await page.close();
       }
     }
     return wanted.map((id) => (failed[baseOf(id)]
-      ? toRows([id], {}, RT_ROWS, ctx, { error: failed[baseOf(id)], ...extra })[0]
-      : toRows([id], results, RT_ROWS, ctx, extra)[0]));
+      ? toRows([id], {}, RT_ROWS, ctx, { error: failed[baseOf(id)] })[0]
+      : toRows([id], results, RT_ROWS, ctx)[0]));
   } finally {
     await browser.close();
     await server.close();
@@ -220,36 +204,18 @@ export const FIREFOX_BENCH_PREFS = {
 // what measure() returned to the report URL runInFirefox gave it.
 export const firefoxRuntimeProvider = {
   name: 'runtime.firefox',
-  rows: [...BASE_IDS.map((id) => `${id}.firefox`), ...LATENCY_IDS.map((id) => `${id}.firefox.1cpu`)],
-  async run(wanted, ctx) {
-    needModule(ctx);
-    const plain = wanted.filter((id) => id.endsWith('.firefox'));
-    const pinned = wanted.filter((id) => id.endsWith('.firefox.1cpu'));
-    const { FIREFOX } = await import('../browser/firefox.mjs');
-    const rows = [];
-    if (plain.length) rows.push(...(await runFirefox(plain, FIREFOX, null, ctx)));
-    if (pinned.length) {
-      const pin = pinnedExecutable(FIREFOX);
-      if (pin.why) ctx.log(`firefox.1cpu: cannot pin the browser (${pin.why}); these rows run unpinned`);
-      try {
-        rows.push(...(await runFirefox(pinned, pin.path, pin.placement, ctx)));
-      } finally {
-        pin.dispose();
-      }
-    }
-    return wanted.map((id) => rows.find((r) => r.id === id));
-  },
+  rows: BASE_IDS.map((id) => `${id}.firefox`),
+  run: (wanted, ctx) => runFirefox(wanted, ctx),
 };
 
-// The rows `wanted` in one firefox-esr started from `exe` (see runChromium).
-async function runFirefox(wanted, exe, placement, ctx) {
+// The rows `wanted` in one headless firefox-esr, one page for all.
+async function runFirefox(wanted, ctx) {
+  needModule(ctx);
   const { RT_ROWS } = await import('./rt-cases.mjs');
   const { runInFirefox, FIREFOX } = await import('../browser/firefox.mjs');
-  const tag = placement ? 'firefox.1cpu' : 'firefox';
-  const extra = placement ? { placement } : {};
   const fail = (why) => {
-    ctx.log(`${tag}: ${why}; its rows are left empty`);
-    return toRows(wanted, {}, RT_ROWS, ctx, { error: why, ...extra });
+    ctx.log(`firefox: ${why}; its rows are left empty`);
+    return toRows(wanted, {}, RT_ROWS, ctx, { error: why });
   };
   if (!fs.existsSync(FIREFOX)) return fail(`no Firefox at ${FIREFOX} (./configure installs firefox-esr, or set FERRY_FIREFOX)`);
   const { startServer } = await import('./serve.mjs');
@@ -261,19 +227,19 @@ async function runFirefox(wanted, exe, placement, ctx) {
   try {
     const base = wanted.map(baseOf);
     const url = `${server.url}/test/bench/bench.html?run=${encodeURIComponent(base.join(','))}${ctx.opts.quick ? '&quick=1' : ''}`;
-    ctx.log(`${tag}: ${base.length} row(s) in ${FIREFOX} --headless (no progress lines until it reports)`);
+    ctx.log(`firefox: ${base.length} row(s) in ${FIREFOX} --headless (no progress lines until it reports)`);
     const started = Date.now();
-    const posted = await runInFirefox(url, { firefox: exe, timeoutMs: ctx.opts.quick ? 600_000 : 1_800_000, prefs: FIREFOX_BENCH_PREFS });
+    const posted = await runInFirefox(url, { timeoutMs: ctx.opts.quick ? 600_000 : 1_800_000, prefs: FIREFOX_BENCH_PREFS });
     const out = posted?.value ?? posted;
     if (!out || out.error) throw new Error(out?.error ?? 'the page reported nothing');
-    ctx.log(`${tag}: done in ${Math.round((Date.now() - started) / 1000)} s`);
-    for (const line of out.log ?? []) ctx.log(`${tag}: ${line}`);
-    ctx.env.builds[`runtime.${tag}`] = {
+    ctx.log(`firefox: done in ${Math.round((Date.now() - started) / 1000)} s`);
+    for (const line of out.log ?? []) ctx.log(`firefox: ${line}`);
+    ctx.env.builds['runtime.firefox'] = {
       module: MODULE, browser: out.userAgent, hardwareConcurrency: out.hardwareConcurrency, cfg: out.cfg,
-      clockTickUs: out.clockTickUs, prefs: FIREFOX_BENCH_PREFS, ...extra,
+      clockTickUs: out.clockTickUs, prefs: FIREFOX_BENCH_PREFS,
     };
-    ctx.log(`${tag}: performance.now() ticks by ${out.clockTickUs} us`);
-    return toRows(wanted, out.results, RT_ROWS, ctx, extra);
+    ctx.log(`firefox: performance.now() ticks by ${out.clockTickUs} us`);
+    return toRows(wanted, out.results, RT_ROWS, ctx);
   } catch (e) {
     return fail(String(e.message).split('\n').slice(0, 3).join(' '));
   } finally {
