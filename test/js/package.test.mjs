@@ -64,7 +64,10 @@ test('the tarball holds what a consumer needs and nothing else', () => {
   // Not shipped: tests, build outputs, the worker bundler, the codec binding
   // (it needs build outputs), examples that only run in a checkout.
   for (const f of files) expect(f).not.toMatch(/^(test|build|cross|node_modules)\/|\.wasm$|make-worker-bundle|codec-wasm|examples\/(echo|pingpong|codec-demo)/);
-  expect(packed.size).toBeLessThan(200 * 1024);
+  // A guard against shipping something big by mistake (the allowlist above
+  // guards what kind of file ships); about 212 KB now, most of it the
+  // worker bundle and the docs.
+  expect(packed.size).toBeLessThan(256 * 1024);
 });
 
 test('the shipped docs link only to files that ship', () => {

@@ -131,7 +131,7 @@ test('the worker sources import only each other (browsers apply no import map in
   // cbor-x (serializer.mjs), which a worker does not need.
   expect([...seen].map((f) => path.relative(glue, f)).sort()).toEqual([
     'platform.mjs',
-    'wire/errors.mjs', 'wire/framing.mjs', 'wire/head.mjs', 'wire/protocol.mjs', 'wire/writer.mjs',
+    'wire/deadlines.mjs', 'wire/errors.mjs', 'wire/framing.mjs', 'wire/head.mjs', 'wire/protocol.mjs', 'wire/writer.mjs',
     'worker/abi.mjs', 'worker/actor.mjs', 'worker/blobs.mjs', 'worker/imports.mjs', 'worker/mailbox.mjs',
     'worker/ports.mjs', 'worker/wasi.mjs', 'worker/worker.mjs',
   ]);

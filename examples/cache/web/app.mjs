@@ -17,7 +17,7 @@ const opts = {
   clients: Number(q.get('clients') || 4),
   mode: q.get('mode') === 'copy' ? 'copy' : 'loan',
   budgetMb: Number(q.get('budgetMb') || 256),
-  keys: 64,
+  keys: Number(q.get('keys') || 64), // the bench's throughput row: a working set that fits
   skew: 1.0,
   origins: 3,
   latencyMs: 20,
