@@ -104,6 +104,8 @@ export interface ActorStats {
   bytesOut: number;
   messagesIn: number;
   messagesOut: number;
+  /** Times the actor's C ran (started, or resumed after a wait). */
+  runs: number;
   copies: CopyStats;
   /** The sum of copies. */
   copiedBytes: number;

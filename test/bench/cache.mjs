@@ -58,6 +58,12 @@ const round = (x) => Math.round(x * 1000) / 1000;
 // does (docs/performance.md, "cache.throughput_vs_clone").
 const HOT_KEYS = 12;
 
+// Runs a Node cache row in a process of its own (child.mjs says why).
+async function inChild(what, opts, ctx) {
+  const { runChild } = await import('./child.mjs');
+  return runChild(path.join(ROOT, 'test/bench/cache-child.mjs'), [what, JSON.stringify(opts)], ctx);
+}
+
 export const cacheNodeProvider = {
   name: 'cache.node',
   rows: ['cache.hit_vs_transfer.node.1cpu', 'cache.hit_vs_transfer.node.2cpu', 'cache.throughput_vs_clone.node'],
@@ -67,25 +73,15 @@ export const cacheNodeProvider = {
     for (const mode of ['1cpu', '2cpu']) {
       const id = `cache.hit_vs_transfer.node.${mode}`;
       if (!wanted.includes(id)) continue;
-      const { hitVsTransfer } = await import('../../examples/cache/bench-cases.mjs');
-      const { makePlacement } = await import('./placement.mjs');
-      const place = makePlacement(mode, ctx.log);
-      if (place.why) ctx.log(`node.${mode}: cannot pin threads (${place.why}); the cache hit row runs unpinned`);
-      ctx.log(`node.${mode}: cache hit of 20 MiB vs raw transfer`);
-      const r = await hitVsTransfer({ module: new URL(`../../${MODULE}`, import.meta.url), batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 20 : 50, place, warmupMs: ctx.opts.quick ? 1000 : 3000 });
+      ctx.log(`node.${mode}: cache hit of 20 MiB vs raw transfer (a process of its own)`);
+      const r = await inChild('hit', { mode, batches: ctx.opts.quick ? 7 : 15, n: ctx.opts.quick ? 20 : 50, warmupMs: ctx.opts.quick ? 1000 : 3000 }, ctx);
       out[id] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
     }
     if (wanted.includes('cache.throughput_vs_clone.node')) {
-      const { runFerry, runBaseline } = await import('../../examples/cache/workload.mjs');
       const o = { seconds: ctx.opts.quick ? 3 : 6, verify: false, keys: HOT_KEYS };
-      ctx.log(`node: cache workload, ${o.seconds} s against ferry, then against the clone cache`);
-      const f = await runFerry(o);
-      const b = await runBaseline(o);
-      out['cache.throughput_vs_clone'] = {
-        ferry: round(f.chunksPerSec),
-        baseline: round(b.chunksPerSec),
-        detail: { seconds: o.seconds, keys: o.keys, ferry: { chunks: f.chunks, hitRatio: f.hitRatio, hit: f.latencyMs.hit, copies: f.cache.copies }, baseline: { chunks: b.chunks, hitRatio: b.hitRatio, hit: b.latencyMs.hit } },
-      };
+      ctx.log(`node: cache workload, ${o.seconds} s against ferry, then against the clone cache (a process of its own)`);
+      const r = await inChild('throughput', o, ctx);
+      out['cache.throughput_vs_clone'] = { ferry: round(r.ferry), baseline: round(r.baseline), detail: r.detail };
     }
     return rows(wanted, out, ctx);
   },

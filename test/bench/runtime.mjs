@@ -69,25 +69,24 @@ export const nodeRuntimeProvider = {
   rows: NODE_ROWS,
   async run(wanted, ctx) {
     needModule(ctx);
-    const { measure, RT_ROWS } = await import('./rt-cases.mjs');
-    const { makePlacement } = await import('./placement.mjs');
+    const { RT_ROWS } = await import('./rt-cases.mjs');
+    const { runChild } = await import('./child.mjs');
     const rows = [];
-    const plain = wanted.filter((id) => id.endsWith('.node'));
-    if (plain.length) {
-      const { results, cfg } = await measure({ rows: plain.map(baseOf), quick: ctx.opts.quick, log: (s) => ctx.log(`node: ${s}`) });
-      ctx.env.builds['runtime.node'] = { module: MODULE, node: process.version, cfg };
-      rows.push(...toRows(plain, results, RT_ROWS, ctx));
-    }
-    for (const mode of PLACEMENTS) {
-      const these = wanted.filter((id) => id.endsWith(`.node.${mode}`));
-      if (!these.length) continue;
-      const place = makePlacement(mode, ctx.log);
-      if (place.why) ctx.log(`node.${mode}: cannot pin threads (${place.why}); these rows run unpinned`);
-      const { results, cfg } = await measure({
-        rows: these.map(baseOf), quick: ctx.opts.quick, place, log: (s) => ctx.log(`node.${mode}: ${s}`),
-      });
-      ctx.env.builds['runtime.node'] ??= { module: MODULE, node: process.version, cfg };
-      rows.push(...toRows(these, results, RT_ROWS, ctx));
+    // One process per group of rows (child.mjs says why).
+    for (const mode of [null, ...PLACEMENTS]) {
+      const suffix = mode ? `.node.${mode}` : '.node';
+      const these = wanted.filter((id) => id.endsWith(suffix));
+      for (const group of groupsOf(these.map(baseOf))) {
+        const ids = these.filter((id) => group.includes(baseOf(id)));
+        try {
+          const { results, cfg } = await runChild(path.join(HERE, 'rt-child.mjs'), [JSON.stringify({ rows: group, quick: ctx.opts.quick, mode })], ctx);
+          ctx.env.builds['runtime.node'] ??= { module: MODULE, node: process.version, cfg };
+          rows.push(...toRows(ids, results, RT_ROWS, ctx));
+        } catch (e) {
+          ctx.log(`node: ${e.message}; these rows are left empty`);
+          rows.push(...toRows(ids, {}, RT_ROWS, ctx, { error: e.message }));
+        }
+      }
     }
     // In the order the provider lists them.
     return NODE_ROWS.filter((id) => wanted.includes(id)).map((id) => rows.find((r) => r.id === id));
