@@ -2270,6 +2270,7 @@ class WorkerActor {
 
   /** Runs the C code until it returns or suspends. */
   run() {
+    this.stats.runs++;
     const ex = this.ex;
     const ports = this.ports;
     let rc;
@@ -2302,7 +2303,6 @@ class WorkerActor {
   }
 
   resume(value) {
-    this.stats.runs++;
     this.resumeValue = value;
     this.suspended = false;
     try {

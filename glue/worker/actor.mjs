@@ -429,6 +429,7 @@ export class WorkerActor {
 
   /** Runs the C code until it returns or suspends. */
   run() {
+    this.stats.runs++;
     const ex = this.ex;
     const ports = this.ports;
     let rc;
@@ -461,7 +462,6 @@ export class WorkerActor {
   }
 
   resume(value) {
-    this.stats.runs++;
     this.resumeValue = value;
     this.suspended = false;
     try {

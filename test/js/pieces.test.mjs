@@ -407,6 +407,7 @@ describe('blobs built in place, loans, honest stats', () => {
 
   test('a loan that comes home with the next call is handled in the same run of C as the call', async () => {
     const lender = await sys.spawn('lender');
+    expect((await lender.stats()).runs).toBe(1); // started, now waiting for its first message
     await lender.call('make', { size: 1 << 20 });
     const r = await lender.call('get');
     await lender.call('state'); // settled: C waits for its next message
