@@ -10,8 +10,7 @@
 // Needs build/wasm/test-actors.wasm (./configure).
 import fs from 'node:fs';
 import os from 'node:os';
-import { startServer } from '../serve.mjs';
-import { runInFirefox } from '../../browser/firefox.mjs';
+import { runProbePage } from './browser-page.mjs';
 import { abRecycle } from './recycle-ab-cases.mjs';
 
 const args = process.argv.slice(2);
@@ -21,29 +20,10 @@ const n = Number(opt('--n', 10));
 const only = opt('--only', null);
 let result;
 if (args.includes('--chromium') || args.includes('--firefox')) {
-  const server = await startServer();
-  const url = `${server.url}/test/bench/probe/recycle-ab.html?batches=${batches}&n=${n}${only ? `&only=${only}` : ''}`;
-  try {
-    if (args.includes('--chromium')) {
-      const { chromium } = await import('playwright-core');
-      const browser = await chromium.launch({
-        executablePath: process.env.FERRY_CHROMIUM || '/usr/bin/chromium', headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
-      try {
-        const page = await browser.newPage();
-        await page.goto(url);
-        await page.waitForFunction(() => window.recycleAB !== undefined, null, { timeout: 600000, polling: 1000 });
-        result = await page.evaluate(() => window.recycleAB);
-      } finally {
-        await browser.close();
-      }
-    } else {
-      result = await runInFirefox(url, { timeoutMs: 600000, prefs: { 'privacy.reduceTimerPrecision': false, 'privacy.reduceTimerPrecision.unconditional': false } });
-    }
-  } finally {
-    await server.close();
-  }
+  result = await runProbePage('test/bench/probe/recycle-ab.html', {
+    chromium: args.includes('--chromium'), global: 'recycleAB', timeoutMs: 600000,
+    query: `batches=${batches}&n=${n}${only ? `&only=${only}` : ''}`,
+  });
 } else {
   result = { engine: `node ${process.version}`, ...(await abRecycle({ batches, n, only })) };
 }
